@@ -1,0 +1,182 @@
+package catalog
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/standard"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
+	"github.com/blevesearch/bleve/v2/document"
+	"github.com/blevesearch/bleve/v2/mapping"
+	index "github.com/blevesearch/bleve_index_api"
+)
+
+// The full-text index is derived from the store. Its mapping is static and
+// lean (DESIGN.md's ingest budget): names are indexed twice, split into words
+// and whole (lower-cased, for prefixes and typeahead); title and description
+// with English stemming; the facet fields as keywords with doc values; nothing
+// is stored, since hits are read back from Badger.
+const (
+	fName        = "name"
+	fNameKW      = "name_kw"
+	fTitle       = "title"
+	fDescription = "description"
+	fText        = "text" // annotation values, link titles, profile names
+	fTags        = "tags"
+	fKind        = "kind"
+	fType        = "type"
+	fOwner       = "owner"
+	fSystem      = "system"
+	fLifecycle   = "lifecycle"
+	fNamespace   = "namespace"
+	fAnnotation  = "annotation" // key=value of useful annotations
+
+	analyzerLowerKeyword = "lower_keyword"
+	internalGen          = "idpbot_gen"
+)
+
+// FacetFields are the fields Search can count values of.
+var FacetFields = []string{fKind, fType, fOwner, fSystem, fLifecycle, fTags, fNamespace}
+
+// indexedAnnotations are the annotations indexed as key=value terms and as
+// searchable text.
+var indexedAnnotations = []string{
+	AnnotationGitHubProjectSlug, AnnotationPagerDutyServiceID, AnnotationOpsgenieTeam,
+	AnnotationSlackChannelID, AnnotationDiscordChannelID, AnnotationSlackUserID, AnnotationDiscordUserID,
+	"github.com/team-slug", "github.com/user-login", "backstage.io/techdocs-ref",
+	"sonarqube.org/project-key", "sentry.io/project-slug", "jira/project-key",
+}
+
+type analyzers struct {
+	standard, english, lowerKW, keyword analysis.Analyzer
+}
+
+func indexMapping() (*mapping.IndexMappingImpl, error) {
+	m := bleve.NewIndexMapping()
+	if err := m.AddCustomAnalyzer(analyzerLowerKeyword, map[string]any{
+		"type":          custom.Name,
+		"tokenizer":     single.Name,
+		"token_filters": []string{lowercase.Name},
+	}); err != nil {
+		return nil, fmt.Errorf("add analyzer: %w", err)
+	}
+	text := func(analyzer string) *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = analyzer
+		f.Store, f.IncludeTermVectors, f.IncludeInAll, f.DocValues = false, false, false, false
+		return f
+	}
+	kw := func(docValues bool) *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Store, f.IncludeTermVectors, f.IncludeInAll, f.DocValues = false, false, false, docValues
+		return f
+	}
+	dm := bleve.NewDocumentStaticMapping()
+	dm.AddFieldMappingsAt(fName, text(standard.Name))
+	dm.AddFieldMappingsAt(fNameKW, text(analyzerLowerKeyword))
+	dm.AddFieldMappingsAt(fTitle, text(en.AnalyzerName))
+	dm.AddFieldMappingsAt(fDescription, text(en.AnalyzerName))
+	dm.AddFieldMappingsAt(fText, text(standard.Name))
+	for _, f := range FacetFields {
+		dm.AddFieldMappingsAt(f, kw(true))
+	}
+	dm.AddFieldMappingsAt(fAnnotation, kw(false))
+	m.DefaultMapping = dm
+	m.DefaultAnalyzer = standard.Name
+	m.StoreDynamic, m.IndexDynamic, m.DocValuesDynamic = false, false, false
+	return m, nil
+}
+
+func loadAnalyzers(m *mapping.IndexMappingImpl) (*analyzers, error) {
+	a := &analyzers{
+		standard: m.AnalyzerNamed(standard.Name),
+		english:  m.AnalyzerNamed(en.AnalyzerName),
+		lowerKW:  m.AnalyzerNamed(analyzerLowerKeyword),
+		keyword:  m.AnalyzerNamed(keyword.Name),
+	}
+	if a.standard == nil || a.english == nil || a.lowerKW == nil || a.keyword == nil {
+		return nil, errors.New("index analyzers are missing")
+	}
+	return a, nil
+}
+
+// openIndex opens the index at dir, creating it when absent. created reports
+// a new (empty) index, which the caller fills from the store.
+func openIndex(dir string) (idx bleve.Index, created bool, err error) {
+	idx, err = bleve.Open(dir)
+	if err == nil {
+		return idx, false, nil
+	}
+	if !errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
+		// A damaged index is derived data: start it again from the store.
+		if rmErr := os.RemoveAll(dir); rmErr != nil {
+			return nil, false, fmt.Errorf("open index %s: %w (and cannot remove it: %v)", dir, err, rmErr)
+		}
+	}
+	m, err := indexMapping()
+	if err != nil {
+		return nil, false, err
+	}
+	idx, err = bleve.New(dir, m)
+	if err != nil {
+		return nil, false, fmt.Errorf("create index %s: %w", dir, err)
+	}
+	return idx, true, nil
+}
+
+// indexDocument builds the index document of e directly (no reflection), with
+// the analyzers of the mapping.
+func (a *analyzers) document(ref string, e *Entity) *document.Document {
+	d := document.NewDocument(ref)
+	add := func(field, value string, an analysis.Analyzer, opts index.FieldIndexingOptions) {
+		if value == "" {
+			return
+		}
+		d.AddField(document.NewTextFieldCustom(field, nil, []byte(value), opts, an))
+	}
+	kw := func(field, value string) {
+		add(field, strings.ToLower(value), a.keyword, index.IndexField|index.DocValues)
+	}
+	add(fName, e.Metadata.Name, a.standard, index.IndexField)
+	add(fNameKW, e.Metadata.Name, a.lowerKW, index.IndexField)
+	add(fTitle, e.DisplayName(), a.english, index.IndexField)
+	add(fDescription, e.Metadata.Description, a.english, index.IndexField)
+	kw(fKind, e.Kind)
+	kw(fNamespace, e.Metadata.Namespace)
+	kw(fType, e.SpecString("type"))
+	kw(fLifecycle, e.SpecString("lifecycle"))
+	if r, err := ParseRef(e.SpecString("owner"), RefDefaults{Kind: KindGroup, Namespace: e.Metadata.Namespace}); err == nil {
+		kw(fOwner, r.String())
+	}
+	if r, err := ParseRef(e.SpecString("system"), RefDefaults{Kind: KindSystem, Namespace: e.Metadata.Namespace}); err == nil {
+		kw(fSystem, r.String())
+	}
+	for _, t := range e.Metadata.Tags {
+		kw(fTags, t)
+	}
+	var text []string
+	for _, k := range indexedAnnotations {
+		if v := e.Metadata.Annotations[k]; v != "" {
+			add(fAnnotation, k+"="+v, a.keyword, index.IndexField)
+			text = append(text, v)
+		}
+	}
+	if email := e.Email(); email != "" {
+		text = append(text, email)
+	}
+	for _, l := range e.Metadata.Links {
+		if l.Title != "" {
+			text = append(text, l.Title)
+		}
+	}
+	add(fText, strings.Join(text, " "), a.standard, index.IndexField)
+	return d
+}

@@ -1,0 +1,710 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/dgraph-io/badger/v4"
+)
+
+// indexBatchSize is the number of documents per Bleve batch: large batches
+// are what make the lean mapping fast (DESIGN.md's ingest budget).
+const indexBatchSize = 20000
+
+// maxReportedProblems caps the problems kept with a source's last report.
+const maxReportedProblems = 1000
+
+// Journal states.
+const (
+	stateStaging   = "staging"
+	stateCommitted = "committed"
+)
+
+// journal is the header of an ingest in progress. Until State is committed
+// the ingest can be undone; from then on it is finished on restart.
+type journal struct {
+	ID      string    `json:"id"`
+	Source  string    `json:"source"`
+	State   string    `json:"state"`
+	Started time.Time `json:"started"`
+}
+
+// srcEntry is the value of v1/s/<source>\x00<ref>.
+type srcEntry struct {
+	Hash uint64 `json:"h"`
+	File string `json:"f"`
+	Line int    `json:"l"`
+}
+
+// IngestReport says what an ingest did.
+type IngestReport struct {
+	Source     string        `json:"source"`
+	Roots      []string      `json:"roots"`
+	Finished   time.Time     `json:"finished"`
+	Duration   time.Duration `json:"duration_ns"`
+	Files      int           `json:"files"`
+	Entities   int           `json:"entities"` // entities the source now provides
+	Added      int           `json:"added"`
+	Updated    int           `json:"updated"`
+	Unchanged  int           `json:"unchanged"`
+	Removed    int           `json:"removed"`
+	Kept       int           `json:"kept"` // previous versions kept because the new one failed
+	Problems   Problems      `json:"problems,omitempty"`
+	Generation uint64        `json:"generation"`
+}
+
+// Ingest reads the descriptor files under roots (files, directories, globs;
+// Location targets are followed) and makes them the entities of source,
+// atomically: entities the source no longer lists are removed, and a crash at
+// any point leaves the old catalog or the new one after the next Open.
+//
+// Entities that fail validation are reported and not stored; when an entity
+// (or the file holding it) fails, its previous version is kept, so a broken
+// commit never empties the catalog. The report's problems say what to fix.
+func (s *Store) Ingest(ctx context.Context, source string, roots []string) (*IngestReport, error) {
+	if source == "" {
+		return nil, errors.New("ingest: source name is empty")
+	}
+	s.ingestMu.Lock()
+	defer s.ingestMu.Unlock()
+	start := time.Now()
+	id := fmt.Sprintf("%016x", start.UnixNano())
+	rep := &IngestReport{Source: source, Roots: roots}
+
+	old, err := s.sourceEntries(source)
+	if err != nil {
+		return nil, fmt.Errorf("ingest %s: %w", source, err)
+	}
+	if err := s.putJournal(journal{ID: id, Source: source, State: stateStaging, Started: start.UTC()}); err != nil {
+		return nil, fmt.Errorf("ingest %s: start journal: %w", source, err)
+	}
+	st := newStaging(s, id, source, old, rep)
+	err = load(ctx, roots, loadOptions{Workers: s.opts.Workers, Prepare: prepareDoc}, st.add)
+	if err == nil {
+		err = st.stageDeletes()
+	}
+	if err == nil {
+		err = st.flush(true)
+	}
+	if ierr := st.closeIndexer(); err == nil {
+		err = ierr
+	}
+	if err != nil {
+		if rbErr := s.rollback(id); rbErr != nil {
+			err = errors.Join(err, fmt.Errorf("undo: %w", rbErr))
+		}
+		return rep, fmt.Errorf("%w: %s: %w", ErrIngestFailed, source, err)
+	}
+	s.step("staged")
+
+	if err := s.commitJournal(id); err != nil {
+		if rbErr := s.rollback(id); rbErr != nil {
+			err = errors.Join(err, rbErr)
+		}
+		return rep, fmt.Errorf("%w: %s: commit: %w", ErrIngestFailed, source, err)
+	}
+	s.step("committed")
+	// From here the ingest is decided: an error leaves the journal for the
+	// next Open to finish.
+	if err := s.applyLocked(id); err != nil {
+		return rep, fmt.Errorf("ingest %s: apply (finished at next start): %w", source, err)
+	}
+	s.step("applied")
+	rep.Problems.Sort()
+	rep.Entities = len(st.seen) + rep.Kept
+	rep.Files = st.files
+	rep.Finished = time.Now().UTC()
+	rep.Duration = time.Since(start)
+	gen, err := s.finish(id, st.deleted, rep)
+	if err != nil {
+		return rep, fmt.Errorf("ingest %s: finish (completed at next start): %w", source, err)
+	}
+	rep.Generation = gen
+	s.log.Info("catalog ingested", "source", source, "entities", rep.Entities, "added", rep.Added,
+		"updated", rep.Updated, "removed", rep.Removed, "problems", len(rep.Problems), "duration", rep.Duration)
+	return rep, nil
+}
+
+// step marks a point of an ingest for crash tests.
+func (s *Store) step(name string) {
+	if s.crash != nil {
+		s.crash(name)
+	}
+}
+
+// prepareDoc encodes and hashes an accepted entity on the parsing worker.
+func prepareDoc(d *Doc) {
+	body, err := json.Marshal(d.Entity)
+	if err != nil { // cannot happen for values built from YAML; report it anyway
+		d.Problems = append(d.Problems, Problem{Severity: SeverityError, File: d.File, Line: d.Line, Column: d.Column,
+			Entity: d.Entity.Ref().String(), Message: "cannot encode entity: " + err.Error()})
+		d.Entity = nil
+		return
+	}
+	h := fnv.New64a()
+	h.Write(body)
+	d.Body, d.Hash = body, h.Sum64()
+}
+
+// staging accumulates one ingest's new entities in the journal and the index.
+type staging struct {
+	s        *Store
+	id       string
+	source   string
+	old      map[string]srcEntry
+	rep      *IngestReport
+	seen     map[string]string // ref → file:line of the accepted definition
+	failed   map[string]bool   // files that could not be read or parsed
+	rejected map[string]bool   // refs whose new version failed validation
+	deleted  []string
+	files    int
+
+	wb      *badger.WriteBatch
+	batch   *bleve.Batch
+	pending int
+	indexer chan *bleve.Batch
+	done    chan error
+}
+
+func newStaging(s *Store, id, source string, old map[string]srcEntry, rep *IngestReport) *staging {
+	st := &staging{s: s, id: id, source: source, old: old, rep: rep,
+		seen: map[string]string{}, failed: map[string]bool{}, rejected: map[string]bool{},
+		wb: s.db.NewWriteBatch(), batch: s.index.NewBatch(),
+		indexer: make(chan *bleve.Batch, 1), done: make(chan error, 1)}
+	// Index batches run on their own goroutine, overlapping the parsing.
+	batches, done := st.indexer, st.done
+	go func() {
+		var err error
+		for b := range batches {
+			if err == nil {
+				err = s.index.Batch(b)
+			}
+		}
+		done <- err
+	}()
+	return st
+}
+
+func (st *staging) closeIndexer() error {
+	if st.indexer == nil {
+		return nil
+	}
+	close(st.indexer)
+	st.indexer = nil
+	st.wb.Cancel()
+	return <-st.done
+}
+
+func (st *staging) add(res *loadResult) error {
+	st.files++
+	st.rep.Problems = append(st.rep.Problems, res.Problems...)
+	if res.Failed {
+		st.failed[res.File] = true
+	}
+	for _, d := range res.Docs {
+		st.rep.Problems = append(st.rep.Problems, d.Problems...)
+		if d.Entity == nil {
+			for _, p := range d.Problems {
+				if p.Entity != "" {
+					st.rejected[p.Entity] = true
+				}
+			}
+			continue
+		}
+		ref := d.Entity.Ref().String()
+		where := fmt.Sprintf("%s:%d", d.File, d.Line)
+		if prev, dup := st.seen[ref]; dup {
+			st.rep.Problems = append(st.rep.Problems, Problem{Severity: SeverityError, File: d.File, Line: d.Line, Column: d.Column,
+				Entity: ref, Message: "entity is defined twice; the first definition at " + prev + " is kept",
+				Hint: "names are unique per kind and namespace, case-insensitively: rename or remove one"})
+			continue
+		}
+		o, had := st.old[ref]
+		if !had {
+			if other, err := st.s.sourceOf(ref); err != nil {
+				return err
+			} else if other != "" {
+				st.rep.Problems = append(st.rep.Problems, Problem{Severity: SeverityError, File: d.File, Line: d.Line, Column: d.Column,
+					Entity: ref, Message: fmt.Sprintf("entity is already in the catalog from source %q; this definition is ignored", other),
+					Hint: "remove one of the two definitions, or rename this entity"})
+				continue
+			}
+		}
+		st.seen[ref] = where
+		if had && o.Hash == d.Hash && o.File == d.File && o.Line == d.Line {
+			st.rep.Unchanged++
+			continue
+		}
+		if had {
+			st.rep.Updated++
+		} else {
+			st.rep.Added++
+		}
+		var warnings []Problem
+		for _, p := range d.Problems {
+			if p.Severity == SeverityWarning {
+				warnings = append(warnings, p)
+			}
+		}
+		ptr, err := json.Marshal(pointer{Hash: d.Hash, Source: st.source, File: d.File, Line: d.Line, Edges: d.Edges, Warnings: warnings})
+		if err != nil {
+			return fmt.Errorf("encode pointer of %s: %w", ref, err)
+		}
+		if err := st.wb.Set(bodyKey(ref, d.Hash), d.Body); err != nil {
+			return fmt.Errorf("stage %s: %w", ref, err)
+		}
+		if err := st.wb.Set(journalPutKey(st.id, ref), ptr); err != nil {
+			return fmt.Errorf("stage %s: %w", ref, err)
+		}
+		if err := st.batch.IndexAdvanced(st.s.an.document(ref, d.Entity)); err != nil {
+			return fmt.Errorf("index %s: %w", ref, err)
+		}
+		d.Body, d.Entity = nil, nil // let the parsed document go
+		if st.pending++; st.pending >= indexBatchSize {
+			if err := st.flush(false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// stageDeletes journals the removal of the source's entities that the new
+// files no longer define, keeping those whose file failed or whose new
+// version was rejected.
+func (st *staging) stageDeletes() error {
+	for ref, o := range st.old {
+		if _, ok := st.seen[ref]; ok {
+			continue
+		}
+		if st.failed[o.File] || st.rejected[ref] {
+			st.rep.Kept++
+			continue
+		}
+		if err := st.wb.Set(journalDelKey(st.id, ref), nil); err != nil {
+			return fmt.Errorf("stage removal of %s: %w", ref, err)
+		}
+		st.deleted = append(st.deleted, ref)
+		st.rep.Removed++
+	}
+	return nil
+}
+
+// flush makes the staged journal entries durable, then hands the index batch
+// to the indexer: an index document never exists without its journal entry,
+// which is what lets recovery put the index right.
+func (st *staging) flush(last bool) error {
+	if err := st.wb.Flush(); err != nil {
+		return fmt.Errorf("write journal: %w", err)
+	}
+	st.wb = st.s.db.NewWriteBatch()
+	if st.batch.Size() > 0 {
+		st.indexer <- st.batch
+		st.batch = st.s.index.NewBatch()
+	}
+	st.pending = 0
+	if !last {
+		st.s.step("flushed")
+	}
+	return nil
+}
+
+func (s *Store) sourceEntries(source string) (map[string]srcEntry, error) {
+	out := map[string]srcEntry{}
+	prefix := srcPrefix(source)
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 256})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var e srcEntry
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &e) }); err != nil {
+				return fmt.Errorf("read source index: %w", err)
+			}
+			out[string(it.Item().Key()[len(prefix):])] = e
+		}
+		return nil
+	})
+	return out, err
+}
+
+// sourceOf returns the source that provides ref, or "".
+func (s *Store) sourceOf(ref string) (string, error) {
+	var p pointer
+	var found bool
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		found, err = getJSON(txn, entityKey(ref), &p)
+		return err
+	})
+	if !found {
+		return "", err
+	}
+	return p.Source, err
+}
+
+func (s *Store) putJournal(j journal) error {
+	b, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(txn *badger.Txn) error { return txn.Set(journalKey(j.ID), b) })
+}
+
+// commitJournal is the commit point of an ingest: one small transaction,
+// synced to disk.
+func (s *Store) commitJournal(id string) error {
+	err := s.db.Update(func(txn *badger.Txn) error {
+		var j journal
+		found, err := getJSON(txn, journalKey(id), &j)
+		if err != nil || !found {
+			return errors.Join(err, fmt.Errorf("journal %s vanished", id))
+		}
+		j.State = stateCommitted
+		b, err := json.Marshal(j)
+		if err != nil {
+			return err
+		}
+		return txn.Set(journalKey(id), b)
+	})
+	if err != nil {
+		return err
+	}
+	return s.db.Sync()
+}
+
+// applyLocked applies a committed journal to the live keys while queries
+// wait, then updates the name index.
+func (s *Store) applyLocked(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	puts, dels, err := s.apply(id)
+	if err != nil {
+		return err
+	}
+	if s.names != nil {
+		for _, r := range dels {
+			s.names.remove(r)
+		}
+		for _, r := range puts {
+			s.names.add(r)
+		}
+	}
+	return nil
+}
+
+// apply makes the journal's pointers live: for each ref it removes what the
+// previous version produced (edges, body, source membership) and writes the
+// new. It is idempotent, so recovery can run it again after a crash.
+func (s *Store) apply(id string) (puts, dels []string, err error) {
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	prefix := journalPrefix(id)
+	err = s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 256})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			op, ref, ok := journalEntry(it.Item().Key(), prefix)
+			if !ok {
+				continue
+			}
+			var oldp pointer
+			had, err := getJSON(txn, entityKey(ref), &oldp)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", ref, err)
+			}
+			var newp pointer
+			var raw []byte
+			if op == 'p' {
+				if raw, err = it.Item().ValueCopy(nil); err != nil {
+					return err
+				}
+				if err := json.Unmarshal(raw, &newp); err != nil {
+					return fmt.Errorf("journal entry of %s: %w", ref, err)
+				}
+			}
+			if had {
+				for _, e := range oldp.Edges {
+					if err := wb.Delete(relKey(e, ref)); err != nil {
+						return err
+					}
+				}
+				if op == 'd' || oldp.Hash != newp.Hash {
+					if err := wb.Delete(bodyKey(ref, oldp.Hash)); err != nil {
+						return err
+					}
+				}
+				if err := wb.Delete(srcKey(oldp.Source, ref)); err != nil {
+					return err
+				}
+			}
+			if op == 'd' {
+				dels = append(dels, ref)
+				if err := wb.Delete(entityKey(ref)); err != nil {
+					return err
+				}
+				continue
+			}
+			puts = append(puts, ref)
+			if err := wb.Set(entityKey(ref), raw); err != nil {
+				return err
+			}
+			for _, e := range newp.Edges {
+				if err := wb.Set(relKey(e, ref), nil); err != nil {
+					return err
+				}
+			}
+			se, _ := json.Marshal(srcEntry{Hash: newp.Hash, File: newp.File, Line: newp.Line})
+			if err := wb.Set(srcKey(newp.Source, ref), se); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("apply journal %s: %w", id, err)
+	}
+	if err := wb.Flush(); err != nil {
+		return nil, nil, fmt.Errorf("apply journal %s: %w", id, err)
+	}
+	return puts, dels, nil
+}
+
+// journalEntry splits a journal entry key into its operation and ref.
+func journalEntry(k, prefix []byte) (op byte, ref string, ok bool) {
+	rest := k[len(prefix):]
+	if len(rest) < 3 || rest[1] != 0 || (rest[0] != 'p' && rest[0] != 'd') {
+		return 0, "", false
+	}
+	return rest[0], string(rest[2:]), true
+}
+
+// finish removes the deleted refs from the index, stamps index and store with
+// the next generation, records the source's report and drops the journal.
+func (s *Store) finish(id string, deleted []string, rep *IngestReport) (uint64, error) {
+	var gen uint64
+	if err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		gen, err = s.generation(txn)
+		return err
+	}); err != nil {
+		return 0, err
+	}
+	gen++
+	b := s.index.NewBatch()
+	for _, ref := range deleted {
+		b.Delete(ref)
+	}
+	b.SetInternal([]byte(internalGen), uvarint(gen))
+	if err := s.index.Batch(b); err != nil {
+		return 0, fmt.Errorf("update index: %w", err)
+	}
+	s.step("indexed")
+	if err := s.dropJournalEntries(id); err != nil {
+		return 0, err
+	}
+	err := s.db.Update(func(txn *badger.Txn) error {
+		if rep != nil {
+			rep.Generation = gen
+			r := *rep
+			if len(r.Problems) > maxReportedProblems {
+				r.Problems = r.Problems[:maxReportedProblems]
+			}
+			b, err := json.Marshal(r)
+			if err != nil {
+				return err
+			}
+			if err := txn.Set(sourceInfoKey(rep.Source), b); err != nil {
+				return err
+			}
+		}
+		if err := txn.Delete(journalKey(id)); err != nil {
+			return err
+		}
+		return txn.Set(keyGen, uvarint(gen))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("finish ingest: %w", err)
+	}
+	return gen, nil
+}
+
+func (s *Store) dropJournalEntries(id string) error {
+	return s.deletePrefix(journalPrefix(id))
+}
+
+// deletePrefix deletes every key under prefix.
+func (s *Store) deletePrefix(prefix []byte) error {
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if err := wb.Delete(it.Item().KeyCopy(nil)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return wb.Flush()
+}
+
+// rollback undoes an uncommitted ingest: staged bodies that no pointer uses
+// are deleted, the index is put back for every staged ref, and the journal
+// goes.
+func (s *Store) rollback(id string) error {
+	refs, err := s.journalRefs(id)
+	if err != nil {
+		return err
+	}
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	err = s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: journalPrefix(id), PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			op, ref, ok := journalEntry(it.Item().Key(), journalPrefix(id))
+			if !ok || op != 'p' {
+				continue
+			}
+			var staged, live pointer
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &staged) }); err != nil {
+				return err
+			}
+			found, err := getJSON(txn, entityKey(ref), &live)
+			if err != nil {
+				return err
+			}
+			if !found || live.Hash != staged.Hash {
+				if err := wb.Delete(bodyKey(ref, staged.Hash)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := wb.Flush(); err != nil {
+		return err
+	}
+	if err := s.reindex(refs); err != nil {
+		return err
+	}
+	if err := s.dropJournalEntries(id); err != nil {
+		return err
+	}
+	return s.db.Update(func(txn *badger.Txn) error { return txn.Delete(journalKey(id)) })
+}
+
+// journalRefs lists the refs a journal touches.
+func (s *Store) journalRefs(id string) ([]string, error) {
+	var refs []string
+	prefix := journalPrefix(id)
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if _, ref, ok := journalEntry(it.Item().Key(), prefix); ok {
+				refs = append(refs, ref)
+			}
+		}
+		return nil
+	})
+	return refs, err
+}
+
+// reindex puts the index documents of refs in line with the store.
+func (s *Store) reindex(refs []string) error {
+	b := s.index.NewBatch()
+	flush := func() error {
+		if b.Size() == 0 {
+			return nil
+		}
+		err := s.index.Batch(b)
+		b = s.index.NewBatch()
+		return err
+	}
+	for _, ref := range refs {
+		e, err := s.readEntity(ref)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			b.Delete(ref)
+		case err != nil:
+			return err
+		default:
+			if err := b.IndexAdvanced(s.an.document(ref, e)); err != nil {
+				return err
+			}
+		}
+		if b.Size() >= indexBatchSize {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// readEntity reads the body of ref without relations.
+func (s *Store) readEntity(ref string) (*Entity, error) {
+	var e Entity
+	err := s.db.View(func(txn *badger.Txn) error {
+		var p pointer
+		found, err := getJSON(txn, entityKey(ref), &p)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return ErrNotFound
+		}
+		found, err = getJSON(txn, bodyKey(ref, p.Hash), &e)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("body of %s is missing", ref)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// SourceReports returns the last ingest report of every source.
+func (s *Store) SourceReports(ctx context.Context) ([]IngestReport, error) {
+	var out []IngestReport
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfxSourceInfo, PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			var r IngestReport
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &r) }); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DefaultSource names the source of an ingest of roots when none is given.
+func DefaultSource(roots []string) string {
+	return "file:" + strings.Join(roots, ",")
+}

@@ -1,0 +1,226 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+)
+
+// SearchRequest asks the full-text index.
+type SearchRequest struct {
+	Text   string
+	Kinds  []string // restrict to these kinds (any case); empty: all
+	Limit  int      // default 10, at most 100
+	Offset int
+	// Facets lists fields to count values of (see FacetFields).
+	Facets []string
+}
+
+// SearchHit is one result.
+type SearchHit struct {
+	Ref    string  `json:"ref"`
+	Score  float64 `json:"score"`
+	Entity *Entity `json:"entity"`
+}
+
+// FacetCount is one value of a facet and how many hits have it.
+type FacetCount struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+}
+
+// SearchResult is a page of hits, ranked best first.
+type SearchResult struct {
+	Total  uint64                  `json:"total"`
+	Hits   []SearchHit             `json:"hits"`
+	Facets map[string][]FacetCount `json:"facets,omitempty"`
+	Took   time.Duration           `json:"took_ns"`
+}
+
+// Search runs a full-text query: whole names first, then name prefixes and
+// words, names with one typo, titles, descriptions, tags and annotations.
+// Words must all match (in any of those fields) for a hit.
+func (s *Store) Search(ctx context.Context, req SearchRequest) (*SearchResult, error) {
+	text := strings.TrimSpace(req.Text)
+	if text == "" && len(req.Kinds) == 0 {
+		return nil, errors.New("search: empty query; give some words, e.g. payments")
+	}
+	if req.Limit <= 0 {
+		req.Limit = 10
+	}
+	req.Limit = min(req.Limit, 100)
+	for _, f := range req.Facets {
+		if !isFacetField(f) {
+			return nil, fmt.Errorf("search: unknown facet %q; use one of %s", f, strings.Join(FacetFields, ", "))
+		}
+	}
+	var q query.Query = bleve.NewMatchAllQuery()
+	if text != "" {
+		q = textQuery(text)
+	}
+	if len(req.Kinds) > 0 {
+		kinds := make([]query.Query, len(req.Kinds))
+		for i, k := range req.Kinds {
+			kinds[i] = termQuery(fKind, strings.ToLower(k), 1)
+		}
+		q = bleve.NewConjunctionQuery(q, bleve.NewDisjunctionQuery(kinds...))
+	}
+	sr := bleve.NewSearchRequestOptions(q, req.Limit, req.Offset, false)
+	for _, f := range req.Facets {
+		sr.AddFacet(f, bleve.NewFacetRequest(f, 10))
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	res, err := s.index.SearchInContext(ctx, sr)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	out := &SearchResult{Total: res.Total, Took: res.Took}
+	for _, h := range res.Hits {
+		e, err := s.readEntity(h.ID)
+		if errors.Is(err, ErrNotFound) {
+			continue // indexed by an ingest not yet applied
+		}
+		if err != nil {
+			return nil, err
+		}
+		out.Hits = append(out.Hits, SearchHit{Ref: h.ID, Score: h.Score, Entity: e})
+	}
+	if len(res.Facets) > 0 {
+		out.Facets = map[string][]FacetCount{}
+		for name, fr := range res.Facets {
+			for _, t := range fr.Terms.Terms() {
+				out.Facets[name] = append(out.Facets[name], FacetCount{Value: t.Term, Count: t.Count})
+			}
+		}
+	}
+	return out, nil
+}
+
+func isFacetField(f string) bool {
+	for _, x := range FacetFields {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+func termQuery(field, term string, boost float64) query.Query {
+	q := bleve.NewTermQuery(term)
+	q.SetField(field)
+	q.SetBoost(boost)
+	return q
+}
+
+// textQuery builds the ranked query for typed text. Each word must match
+// somewhere; the whole text matching a name ranks highest.
+func textQuery(text string) query.Query {
+	lower := strings.ToLower(text)
+	whole := []query.Query{termQuery(fNameKW, lower, 20)}
+	if len(lower) >= 2 {
+		p := bleve.NewPrefixQuery(lower)
+		p.SetField(fNameKW)
+		p.SetBoost(8)
+		whole = append(whole, p)
+	}
+	words := strings.FieldsFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	var perWord []query.Query
+	for i, w := range words {
+		last := i == len(words)-1
+		alts := []query.Query{
+			fieldMatch(fName, w, 4, 0),
+			fieldMatch(fTitle, w, 2, 0),
+			fieldMatch(fDescription, w, 1, 0),
+			fieldMatch(fText, w, 1, 0),
+			termQuery(fTags, w, 2),
+		}
+		if len(w) >= 4 {
+			alts = append(alts, fieldMatch(fName, w, 1.5, 1))
+		}
+		if last && len(w) >= 2 {
+			p := bleve.NewPrefixQuery(w)
+			p.SetField(fName)
+			p.SetBoost(2)
+			alts = append(alts, p)
+		}
+		perWord = append(perWord, bleve.NewDisjunctionQuery(alts...))
+	}
+	if len(perWord) == 0 {
+		return bleve.NewDisjunctionQuery(whole...)
+	}
+	return bleve.NewDisjunctionQuery(append(whole, bleve.NewConjunctionQuery(perWord...))...)
+}
+
+func fieldMatch(field, text string, boost float64, fuzziness int) query.Query {
+	q := bleve.NewMatchQuery(text)
+	q.SetField(field)
+	q.SetBoost(boost)
+	q.SetFuzziness(fuzziness)
+	return q
+}
+
+// suggest returns up to n entities whose names are close to name: a prefix,
+// or within two edits. Callers hold s.mu.
+func (s *Store) suggest(ctx context.Context, name string, n int) []Ref {
+	lower := strings.ToLower(name)
+	p := bleve.NewPrefixQuery(lower)
+	p.SetField(fNameKW)
+	p.SetBoost(2)
+	fz := bleve.NewFuzzyQuery(lower)
+	fz.SetField(fNameKW)
+	fz.SetFuzziness(2)
+	sr := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(p, fz, fieldMatch(fName, lower, 1, 1)), n, 0, false)
+	res, err := s.index.SearchInContext(ctx, sr)
+	if err != nil {
+		return nil
+	}
+	out := make([]Ref, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		if r, err := ParseRef(h.ID, RefDefaults{}); err == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Complete returns up to n refs whose names start with prefix (any case),
+// shortest names first: the typeahead of chat autocomplete.
+func (s *Store) Complete(ctx context.Context, prefix string, n int) ([]Ref, error) {
+	lower := strings.ToLower(strings.TrimSpace(prefix))
+	if lower == "" {
+		return nil, nil
+	}
+	p := bleve.NewPrefixQuery(lower)
+	p.SetField(fNameKW)
+	sr := bleve.NewSearchRequestOptions(p, 200, 0, false)
+	s.mu.RLock()
+	res, err := s.index.SearchInContext(ctx, sr)
+	s.mu.RUnlock()
+	if err != nil {
+		return nil, fmt.Errorf("complete: %w", err)
+	}
+	out := make([]Ref, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		if r, err := ParseRef(h.ID, RefDefaults{}); err == nil {
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if len(out[i].Name) != len(out[j].Name) {
+			return len(out[i].Name) < len(out[j].Name)
+		}
+		return out[i].String() < out[j].String()
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out, nil
+}
