@@ -184,6 +184,7 @@ func newStaging(s *Store, id, source string, old map[string]srcEntry, rep *Inges
 		for b := range batches {
 			if err == nil {
 				err = s.index.Batch(b)
+				s.step("batch-indexed")
 			}
 		}
 		done <- err
@@ -266,7 +267,7 @@ func (st *staging) add(res *loadResult) error {
 			return fmt.Errorf("index %s: %w", ref, err)
 		}
 		d.Body, d.Entity = nil, nil // let the parsed document go
-		if st.pending++; st.pending >= indexBatchSize {
+		if st.pending++; st.pending >= st.s.batchSize {
 			if err := st.flush(false); err != nil {
 				return err
 			}

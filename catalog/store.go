@@ -51,6 +51,9 @@ type Store struct {
 
 	// crash, when set (tests only), is called at each step of an ingest.
 	crash func(step string)
+	// batchSize is the number of entities per journal flush and index
+	// batch (indexBatchSize; tests make it small).
+	batchSize int
 }
 
 // pointer is the value of v1/e/<ref>: where the entity's body is, where it
@@ -91,7 +94,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w (is another idpbot using this data directory?)", dir, err)
 	}
-	s := &Store{db: db, log: opts.Logger, opts: opts}
+	s := &Store{db: db, log: opts.Logger, opts: opts, batchSize: indexBatchSize}
 	if err := s.checkSchema(); err != nil {
 		db.Close()
 		return nil, err
