@@ -14,6 +14,7 @@ import (
 // Target is one target of a Location entity, with its place in the file.
 type Target struct {
 	Value  string
+	Path   string // spec.target or spec.targets[i]
 	Line   int
 	Column int
 }
@@ -185,7 +186,7 @@ func locationTargets(d *Doc, origin string) (out []loadItem, missing []string) {
 	for _, t := range d.Targets {
 		warn := func(sev Severity, msg, hint string) {
 			d.Problems = append(d.Problems, Problem{Severity: sev, File: d.File, Line: t.Line, Column: t.Column,
-				Entity: e.Ref().String(), Path: "spec.target", Message: msg, Hint: hint})
+				Entity: e.Ref().String(), Path: t.Path, Message: msg, Hint: hint})
 		}
 		if (typ != "" && typ != "file") || strings.Contains(t.Value, "://") {
 			warn(SeverityWarning, fmt.Sprintf("target %s (type %s) was not followed: only file locations are read", t.Value, orDefault(typ, "url")),

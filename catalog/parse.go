@@ -252,7 +252,7 @@ func locationTargetNodes(root *yaml.Node, e *Entity) []Target {
 	var out []Target
 	add := func(v string, path ...any) {
 		n, _ := nodeAt(root, path...)
-		t := Target{Value: v}
+		t := Target{Value: v, Path: pathString(path...)}
 		if n != nil {
 			t.Line, t.Column = n.Line, n.Column
 		}

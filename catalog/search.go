@@ -177,7 +177,11 @@ func (s *Store) suggest(ctx context.Context, name string, n int) []Ref {
 	fz := bleve.NewFuzzyQuery(lower)
 	fz.SetField(fNameKW)
 	fz.SetFuzziness(2)
-	sr := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(p, fz, fieldMatch(fName, lower, 1, 1)), n, 0, false)
+	words := bleve.NewMatchQuery(lower)
+	words.SetField(fName)
+	words.SetFuzziness(1)
+	words.SetOperator(query.MatchQueryOperatorAnd)
+	sr := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(p, fz, words), n, 0, false)
 	res, err := s.index.SearchInContext(ctx, sr)
 	if err != nil {
 		return nil

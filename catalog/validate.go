@@ -17,7 +17,15 @@ type validator struct {
 }
 
 func (v *validator) report(sev Severity, hint, msg string, path ...any) {
-	n, _ := nodeAt(v.root, path...)
+	n, found := nodeAt(v.root, path...)
+	if !found && len(path) >= 2 {
+		// A missing field: point at the key of the mapping that lacks it.
+		if k, ok := path[len(path)-2].(string); ok {
+			if parent, ok := nodeAt(v.root, path[:len(path)-2]...); ok {
+				n = keyNode(parent, k)
+			}
+		}
+	}
 	p := Problem{Severity: sev, File: v.file, Path: pathString(path...), Message: msg, Hint: hint}
 	if n != nil {
 		p.Line, p.Column = n.Line, n.Column

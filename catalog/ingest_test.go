@@ -1,0 +1,302 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+const groupA = `apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata:
+  name: team-a
+spec:
+  type: team
+  children: []
+`
+
+func component(name, owner, desc string) string {
+	return "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: " + name +
+		"\n  description: " + desc + "\nspec:\n  type: service\n  lifecycle: production\n  owner: " + owner + "\n"
+}
+
+func TestIngestReplacesSourceAndRemovesWhatItNoLongerLists(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"org.yaml":        groupA,
+		"services.yaml":   component("checkout", "team-a", "takes orders") + component("billing", "team-a", "sends invoices"),
+		"nested/x.yaml":   component("search-api", "team-a", "finds things"),
+		"notes/readme.md": "not yaml",
+		"openapi.yaml":    "openapi: 3.0.0\ninfo: {title: x}\n", // not an entity: skipped in a directory walk
+	})
+	s := openTestStore(t)
+	rep, err := s.Ingest(ctx, "repo", []string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Added != 4 || len(rep.Problems) != 0 {
+		t.Fatalf("first ingest: %+v", rep)
+	}
+	// billing disappears, checkout changes, search-api is unchanged.
+	writeFiles(t, dir, map[string]string{"services.yaml": component("checkout", "team-a", "takes orders and refunds")})
+	rep, err = s.Ingest(ctx, "repo", []string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Removed != 1 || rep.Updated != 1 || rep.Unchanged != 2 || rep.Added != 0 {
+		t.Errorf("second ingest: added %d updated %d unchanged %d removed %d", rep.Added, rep.Updated, rep.Unchanged, rep.Removed)
+	}
+	if _, err := s.Get(ctx, "component:billing"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("removed entity still there: %v", err)
+	}
+	res, err := s.Search(ctx, SearchRequest{Text: "invoices"})
+	if err != nil || res.Total != 0 {
+		t.Errorf("search still finds the removed entity: %v %+v", err, res)
+	}
+	team, err := s.Get(ctx, "group:team-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(team.RelationTargets(RelOwnerOf), ","); got != "component:default/checkout,component:default/search-api" {
+		t.Errorf("team-a ownerOf = %s", got)
+	}
+	res, err = s.Search(ctx, SearchRequest{Text: "refunds"})
+	if err != nil || res.Total != 1 || res.Hits[0].Ref != "component:default/checkout" {
+		t.Errorf("search for the new description: %v %+v", err, res)
+	}
+}
+
+func TestIngestKeepsPreviousVersionWhenTheNewOneFails(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"org.yaml": groupA,
+		"a.yaml":   component("alpha", "team-a", "first"),
+		"b.yaml":   component("beta", "team-a", "second"),
+	})
+	s := openTestStore(t)
+	if _, err := s.Ingest(ctx, "repo", []string{dir}); err != nil {
+		t.Fatal(err)
+	}
+	// a.yaml is broken YAML; beta loses its required owner.
+	writeFiles(t, dir, map[string]string{
+		"a.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: alpha\n  description: [unclosed\n",
+		"b.yaml": strings.Replace(component("beta", "team-a", "second, edited"), "  owner: team-a\n", "", 1),
+	})
+	rep, err := s.Ingest(ctx, "repo", []string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Kept != 2 || rep.Removed != 0 {
+		t.Errorf("kept %d, removed %d; want both previous versions kept", rep.Kept, rep.Removed)
+	}
+	var syntax, owner bool
+	for _, p := range rep.Problems {
+		if strings.HasSuffix(p.File, "a.yaml") && strings.Contains(p.Message, "invalid YAML") && p.Line > 0 {
+			syntax = true
+		}
+		if strings.HasSuffix(p.File, "b.yaml") && p.Path == "spec.owner" && strings.Contains(p.Message, "required") && p.Hint != "" && p.Line > 0 {
+			owner = true
+		}
+	}
+	if !syntax || !owner {
+		t.Errorf("problems do not locate the YAML error and the missing owner:\n%s", problemsText(rep.Problems))
+	}
+	beta, err := s.Get(ctx, "component:beta")
+	if err != nil || beta.Metadata.Description != "second" {
+		t.Errorf("beta = %v, %v; want the previous version", beta, err)
+	}
+	if _, err := s.Get(ctx, "component:alpha"); err != nil {
+		t.Errorf("alpha lost: %v", err)
+	}
+}
+
+func TestIngestRejectsEntitiesOfAnotherSourceAndDuplicates(t *testing.T) {
+	ctx := context.Background()
+	a, b := t.TempDir(), t.TempDir()
+	writeFiles(t, a, map[string]string{"c.yaml": groupA + component("shared", "team-a", "from a") + component("Shared", "team-a", "again")})
+	writeFiles(t, b, map[string]string{"c.yaml": component("shared", "team-a", "from b")})
+	s := openTestStore(t)
+	rep, err := s.Ingest(ctx, "a", []string{a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Problems.Errors() != 1 || !strings.Contains(rep.Problems[0].Message, "defined twice") {
+		t.Errorf("duplicate (case-insensitive) not reported: %s", problemsText(rep.Problems))
+	}
+	rep, err = s.Ingest(ctx, "b", []string{b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Problems.Errors() != 1 || !strings.Contains(rep.Problems[0].Message, `from source "a"`) {
+		t.Errorf("conflict not reported: %s", problemsText(rep.Problems))
+	}
+	e, err := s.Get(ctx, "component:shared")
+	if err != nil || e.Metadata.Description != "from a" {
+		t.Errorf("shared = %v, %v; want source a's", e, err)
+	}
+}
+
+func TestLocationTargets(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"all.yaml": `apiVersion: backstage.io/v1alpha1
+kind: Location
+metadata: {name: root}
+spec:
+  targets:
+    - ./org.yaml
+    - ./services/*.yaml
+    - ./deep/**/catalog-info.yaml
+    - ./missing.yaml
+---
+apiVersion: backstage.io/v1alpha1
+kind: Location
+metadata: {name: optional}
+spec:
+  presence: optional
+  target: ./maybe.yaml
+`,
+		"org.yaml":                   groupA,
+		"services/one.yaml":          component("one", "team-a", "x"),
+		"services/two.yaml":          component("two", "team-a", "x"),
+		"deep/a/b/catalog-info.yaml": component("deep", "team-a", "x"),
+		"deep/a/b/other.yaml":        component("not-targeted", "team-a", "x"),
+		"api.yaml":                   "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: def}\nspec: {type: openapi, lifecycle: production, owner: team-a, definition: {$text: ./spec.txt}}\n",
+		"spec.txt":                   "openapi: 3.0.0",
+	})
+	rep, err := Validate(ctx, []string{filepath.Join(dir, "all.yaml"), filepath.Join(dir, "api.yaml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Entities != 7 {
+		t.Errorf("entities = %d, want 7 (2 locations, group, one, two, deep, def)", rep.Entities)
+	}
+	if rep.Problems.Errors() != 1 || !strings.Contains(rep.Problems[0].Message, "missing.yaml does not exist") || rep.Problems[0].Line != 9 || rep.Problems[0].Path != "spec.targets[3]" {
+		t.Errorf("want one error for the missing required target at line 9, spec.targets[3]:\n%s", problemsText(rep.Problems))
+	}
+	s := openTestStore(t)
+	if _, err := s.Ingest(ctx, "x", []string{filepath.Join(dir, "all.yaml"), filepath.Join(dir, "api.yaml")}); err != nil {
+		t.Fatal(err)
+	}
+	api, err := s.Get(ctx, "api:def")
+	if err != nil || api.SpecString("definition") != "openapi: 3.0.0" {
+		t.Errorf("$text not substituted: %v %v", api, err)
+	}
+}
+
+func TestPlaceholderOutsideTheCatalogIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"api.yaml": "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: def}\nspec:\n  type: openapi\n  lifecycle: production\n  owner: team-a\n  definition:\n    $text: ../../../../etc/passwd\n",
+	})
+	rep, err := Validate(context.Background(), []string{filepath.Join(dir, "api.yaml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Problems.Errors() != 1 || !strings.Contains(rep.Problems[0].Message, "outside") || rep.Problems[0].Line != 9 {
+		t.Errorf("want the placeholder refused at line 9:\n%s", problemsText(rep.Problems))
+	}
+}
+
+func TestValidationReportsEveryProblemWithPosition(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"bad.yaml": `apiVersion: backstage.io/v1alpha1
+kind: Component
+owner: misplaced
+metadata:
+  name: -bad-
+  namespace: Not_OK
+  labels:
+    tier: 1
+  annotations:
+    "bad key!": x
+  tags: [ok, "Not OK", ok]
+spec:
+  type: service
+  lifecycle: 3
+  dependsOn: [orders-db]
+  providesApis: [good-api, ""]
+`})
+	rep, err := Validate(context.Background(), []string{filepath.Join(dir, "bad.yaml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{ // path → line
+		"owner":                         3,
+		"metadata.name":                 5,
+		"metadata.namespace":            6,
+		"metadata.labels.tier":          8,
+		"metadata.annotations.bad key!": 10,
+		"metadata.tags[1]":              11,
+		"metadata.tags[2]":              11,
+		"spec.lifecycle":                14,
+		"spec.owner":                    12,
+		"spec.dependsOn[0]":             15,
+		"spec.providesApis[1]":          16,
+	}
+	got := map[string]int{}
+	for _, p := range rep.Problems {
+		got[p.Path] = p.Line
+		if p.Hint == "" {
+			t.Errorf("no hint: %s", p)
+		}
+	}
+	for path, line := range want {
+		if got[path] != line {
+			t.Errorf("problem at %s: line %d, want %d", path, got[path], line)
+		}
+	}
+	if len(rep.Problems) != len(want) {
+		t.Errorf("%d problems, want %d:\n%s", len(rep.Problems), len(want), problemsText(rep.Problems))
+	}
+}
+
+func TestNewerSchemaIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(keySchema, uvarint(SchemaVersion+1)) }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err = Open(context.Background(), dir, Options{})
+	if !errors.Is(err, ErrNewerSchema) || !strings.Contains(err.Error(), "upgrade idpbot") {
+		t.Fatalf("open of a newer data directory: %v", err)
+	}
+}
+
+func TestIndexRebuiltWhenLost(t *testing.T) {
+	ctx := context.Background()
+	dir, data := t.TempDir(), t.TempDir()
+	writeFiles(t, dir, map[string]string{"c.yaml": groupA + component("ledger", "team-a", "double entry bookkeeping")})
+	s, err := Open(ctx, data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Ingest(ctx, "x", []string{dir}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := os.RemoveAll(filepath.Join(data, "index")); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Search(ctx, SearchRequest{Text: "bookkeeping"})
+	if err != nil || res.Total != 1 {
+		t.Fatalf("search after the index was deleted: %v %+v", err, res)
+	}
+}
