@@ -300,3 +300,34 @@ func TestIndexRebuiltWhenLost(t *testing.T) {
 		t.Fatalf("search after the index was deleted: %v %+v", err, res)
 	}
 }
+
+func TestJSONFilesAndUnknownKinds(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"org.yaml": groupA,
+		"svc.json": `{"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+ "metadata": {"name": "from-json", "tags": ["go"]},
+ "spec": {"type": "service", "lifecycle": "production", "owner": "team-a", "system": "plat"}}`,
+		"custom.yaml": "apiVersion: example.com/v1\nkind: Pipeline\nmetadata:\n  name: nightly\nspec:\n  owner: team-a\n  schedule: '0 3 * * *'\n",
+	})
+	s := openTestStore(t)
+	rep, err := s.Ingest(ctx, "x", []string{dir})
+	if err != nil || len(rep.Problems) != 0 {
+		t.Fatalf("ingest: %v\n%s", err, problemsText(rep.Problems))
+	}
+	e, err := s.Get(ctx, "component:from-json")
+	if err != nil || e.Metadata.Tags[0] != "go" {
+		t.Fatalf("JSON entity: %+v %v", e, err)
+	}
+	if got := e.RelationTargets(RelPartOf); len(got) != 1 || got[0] != "system:default/plat" {
+		t.Errorf("partOf = %v", got)
+	}
+	p, err := s.Get(ctx, "pipeline:nightly")
+	if err != nil || p.Spec["schedule"] != "0 3 * * *" {
+		t.Fatalf("unknown kind not kept as a generic entity: %+v %v", p, err)
+	}
+	if got := p.RelationTargets(RelOwnedBy); len(got) != 1 || got[0] != "group:default/team-a" {
+		t.Errorf("generic entity ownedBy = %v", got)
+	}
+}
