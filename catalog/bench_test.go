@@ -2,15 +2,12 @@ package catalog_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,15 +19,11 @@ import (
 // and ingested once per test binary, the first time a benchmark needs it.
 // `make bench` prints the same measurements as a table at 10k and 100k
 // entities, with the targets (catalog/catalogtest/benchtable).
-//
-// TestMain belongs to the package's internal tests (main_test.go), so the
-// fixture directory cannot be removed when the binary ends; instead its name
-// carries the process id, and the next run removes the directories of
-// processes that have gone.
+// The fixture directory is removed when the test binary ends (TestMain in
+// main_test.go).
 
 const (
 	benchDefaultN  = 10000
-	benchDirPrefix = "idpbot-bench-"
 )
 
 var bench struct {
@@ -39,22 +32,6 @@ var bench struct {
 	gen   *catalogtest.Generated
 	store *catalog.Store
 	err   error
-}
-
-// removeStaleBenchDirs removes fixture directories left by earlier runs.
-func removeStaleBenchDirs() {
-	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), benchDirPrefix+"*"))
-	for _, d := range dirs {
-		pidText, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(d), benchDirPrefix), "-")
-		pid, err := strconv.Atoi(pidText)
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		if p, err := os.FindProcess(pid); err == nil && !errors.Is(p.Signal(syscall.Signal(0)), os.ErrProcessDone) {
-			continue // still running
-		}
-		os.RemoveAll(d)
-	}
 }
 
 // benchN is IDPBOT_BENCH_N, or 10000.
@@ -77,8 +54,7 @@ func benchCatalog(b *testing.B, ingested bool) (*catalogtest.Generated, *catalog
 	b.Helper()
 	n := benchN(b)
 	bench.once.Do(func() {
-		removeStaleBenchDirs()
-		bench.dir, bench.err = os.MkdirTemp("", fmt.Sprintf("%s%d-", benchDirPrefix, os.Getpid()))
+		bench.dir, bench.err = catalog.SharedTempDir()
 		if bench.err != nil {
 			return
 		}
@@ -103,6 +79,7 @@ func benchCatalog(b *testing.B, ingested bool) (*catalogtest.Generated, *catalog
 			b.Fatalf("ingest: %d entities of %d, %d problems", s.Count(), bench.gen.Entities, len(rep.Problems))
 		}
 		bench.store = s
+		catalog.AtTestExit(func() { s.Close() })
 	}
 	return bench.gen, bench.store
 }

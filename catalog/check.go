@@ -65,8 +65,7 @@ func (s *Store) Check(ctx context.Context) (*CheckReport, error) {
 			if from && !to {
 				seen[e] = true
 				d := Dangling{From: e.From, Type: e.Type, To: e.To}
-				var p pointer
-				if found, err := getJSON(txn, entityKey(origin), &p); err == nil && found {
+				if p, found, err := getPointer(txn, origin, true); err == nil && found {
 					d.File = p.File
 				}
 				rep.Dangling = append(rep.Dangling, d)

@@ -253,7 +253,7 @@ func (st *staging) add(res *loadResult) error {
 				warnings = append(warnings, p)
 			}
 		}
-		ptr, err := json.Marshal(pointer{Hash: d.Hash, Source: st.source, File: d.File, Line: d.Line, Edges: d.Edges, Warnings: warnings})
+		ptr, err := (&pointer{Hash: d.Hash, Source: st.source, File: d.File, Line: d.Line, Edges: d.Edges, Warnings: warnings}).encode()
 		if err != nil {
 			return fmt.Errorf("encode pointer of %s: %w", ref, err)
 		}
@@ -340,7 +340,7 @@ func (s *Store) sourceOf(ref string) (string, error) {
 	var found bool
 	err := s.db.View(func(txn *badger.Txn) error {
 		var err error
-		found, err = getJSON(txn, entityKey(ref), &p)
+		p, found, err = getPointer(txn, ref, true)
 		return err
 	})
 	if !found {
@@ -414,8 +414,7 @@ func (s *Store) apply(id string) (puts, dels []string, err error) {
 			if !ok {
 				continue
 			}
-			var oldp pointer
-			had, err := getJSON(txn, entityKey(ref), &oldp)
+			oldp, had, err := getPointer(txn, ref, true)
 			if err != nil {
 				return fmt.Errorf("read %s: %w", ref, err)
 			}
@@ -425,7 +424,7 @@ func (s *Store) apply(id string) (puts, dels []string, err error) {
 				if raw, err = it.Item().ValueCopy(nil); err != nil {
 					return err
 				}
-				if err := json.Unmarshal(raw, &newp); err != nil {
+				if err := decodePointer(raw, &newp); err != nil {
 					return fmt.Errorf("journal entry of %s: %w", ref, err)
 				}
 			}
@@ -577,11 +576,11 @@ func (s *Store) rollback(id string) error {
 			if !ok || op != 'p' {
 				continue
 			}
-			var staged, live pointer
-			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &staged) }); err != nil {
+			var staged pointer
+			if err := it.Item().Value(func(b []byte) error { return decodePointer(b, &staged) }); err != nil {
 				return err
 			}
-			found, err := getJSON(txn, entityKey(ref), &live)
+			live, found, err := getPointer(txn, ref, false)
 			if err != nil {
 				return err
 			}
@@ -659,29 +658,13 @@ func (s *Store) reindex(refs []string) error {
 
 // readEntity reads the body of ref without relations.
 func (s *Store) readEntity(ref string) (*Entity, error) {
-	var e Entity
+	var e *Entity
 	err := s.db.View(func(txn *badger.Txn) error {
-		var p pointer
-		found, err := getJSON(txn, entityKey(ref), &p)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return ErrNotFound
-		}
-		found, err = getJSON(txn, bodyKey(ref, p.Hash), &e)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return fmt.Errorf("body of %s is missing", ref)
-		}
-		return nil
+		var err error
+		e, _, err = reader{txn}.entity(ref)
+		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &e, nil
+	return e, err
 }
 
 // SourceReports returns the last ingest report of every source.

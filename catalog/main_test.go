@@ -5,7 +5,14 @@ import (
 	"testing"
 )
 
-var packageTempDirs []string
+var (
+	packageTempDirs []string
+	atExit          []func()
+)
+
+// AtTestExit registers f to run when the test binary ends, before the
+// temporary directories go (external tests close their stores with it).
+func AtTestExit(f func()) { atExit = append(atExit, f) }
 
 // tempDirForPackage makes a directory that lives for the whole test binary
 // (shared fixtures), removed by TestMain.
@@ -17,10 +24,17 @@ func tempDirForPackage() (string, error) {
 	return d, err
 }
 
+// SharedTempDir is tempDirForPackage for the external tests (package
+// catalog_test), which share this test binary and its TestMain.
+func SharedTempDir() (string, error) { return tempDirForPackage() }
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if exampleStore != nil {
 		exampleStore.Close()
+	}
+	for _, f := range atExit {
+		f()
 	}
 	for _, d := range packageTempDirs {
 		os.RemoveAll(d)

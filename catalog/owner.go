@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/dgraph-io/badger/v4"
 )
 
 // Person is a user as ownership answers show them.
@@ -72,25 +74,44 @@ func (s *Store) WhoOwns(ctx context.Context, query string) (*Ownership, error) {
 
 func (s *Store) ownership(ctx context.Context, e *Entity) (*Ownership, error) {
 	o := &Ownership{Entity: e, OnCall: map[string]string{}}
+	err := s.db.View(func(txn *badger.Txn) error {
+		r := reader{txn: txn}
+		return o.fill(ctx, r, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(o.OnCall) == 0 {
+		o.OnCall = nil
+	}
+	return o, nil
+}
+
+// fill answers the ownership of e (read with its relations) reading only
+// what the answer shows: the owner with its members and parents, bodies of
+// people and groups, and the system and domain.
+func (o *Ownership) fill(ctx context.Context, r reader, e *Entity) error {
 	kind := strings.ToLower(e.Kind)
 	var owner *Entity
+	var ownerRels map[string][]string
 	switch kind {
 	case KindGroup, KindUser:
 		owner = e
+		ownerRels = relationMap(e)
 		o.Owner = Summary{Ref: e.Ref().String(), DisplayName: e.DisplayName(), Exists: true}
 	default:
 		targets := e.RelationTargets(RelOwnedBy)
 		if len(targets) == 0 {
-			return o, nil // no owner: the answer says so
+			return nil // no owner: the answer says so
 		}
 		o.Owner = Summary{Ref: targets[0], DisplayName: MustParseRef(targets[0]).Name}
-		oe, err := s.get(ctx, targets[0])
+		oe, rels, err := r.entity(targets[0], RelHasMember, RelChildOf)
 		switch {
 		case errors.Is(err, ErrNotFound):
 		case err != nil:
-			return nil, err
+			return err
 		default:
-			owner = oe
+			owner, ownerRels = oe, rels
 			o.Owner.DisplayName, o.Owner.Exists = oe.DisplayName(), true
 		}
 	}
@@ -107,78 +128,87 @@ func (s *Store) ownership(ctx context.Context, e *Entity) (*Ownership, error) {
 		case KindUser:
 			o.Members = []Person{person(owner)}
 		case KindGroup:
-			for i, m := range owner.RelationTargets(RelHasMember) {
+			for i, m := range ownerRels[RelHasMember] {
 				if i >= maxMembers {
 					break
 				}
-				u, err := s.get(ctx, m)
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				u, _, err := r.entity(m)
 				if errors.Is(err, ErrNotFound) {
 					o.Members = append(o.Members, Person{Ref: m, DisplayName: MustParseRef(m).Name})
 					continue
 				}
 				if err != nil {
-					return nil, err
+					return err
 				}
 				o.Members = append(o.Members, person(u))
 			}
-			if err := s.addParents(ctx, o, owner); err != nil {
-				return nil, err
+			if err := o.addParents(r, owner, ownerRels[RelChildOf]); err != nil {
+				return err
 			}
 		}
 	}
 	o.Links = incidentLinks(e)
-	if sys := firstOf(e, RelPartOf, KindSystem); sys != "" {
-		o.System = s.summary(ctx, sys)
-		if se, err := s.get(ctx, sys); err == nil {
-			if dom := firstOf(se, RelPartOf, KindDomain); dom != "" {
-				o.Domain = s.summary(ctx, dom)
-			}
-		}
-	} else if kind == KindSystem {
-		if dom := firstOf(e, RelPartOf, KindDomain); dom != "" {
-			o.Domain = s.summary(ctx, dom)
-		}
+	sys := firstOf(e.RelationTargets(RelPartOf), KindSystem)
+	domainOf := e.RelationTargets(RelPartOf)
+	if sys != "" {
+		se, rels, err := r.entity(sys, RelPartOf)
+		o.System = summaryOf(sys, se, err)
+		domainOf = rels[RelPartOf]
 	}
-	if len(o.OnCall) == 0 {
-		o.OnCall = nil
-	}
-	return o, nil
-}
-
-func (s *Store) addParents(ctx context.Context, o *Ownership, g *Entity) error {
-	seen := map[string]bool{g.Ref().String(): true}
-	cur := g
-	for depth := 0; depth < maxDepth; depth++ {
-		parents := cur.RelationTargets(RelChildOf)
-		if len(parents) == 0 || seen[parents[0]] {
-			return nil
+	if sys != "" || kind == KindSystem {
+		if dom := firstOf(domainOf, KindDomain); dom != "" {
+			de, _, err := r.entity(dom)
+			o.Domain = summaryOf(dom, de, err)
 		}
-		seen[parents[0]] = true
-		pe, err := s.get(ctx, parents[0])
-		if errors.Is(err, ErrNotFound) {
-			o.Parents = append(o.Parents, Summary{Ref: parents[0], DisplayName: MustParseRef(parents[0]).Name})
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read parent group %s: %w", parents[0], err)
-		}
-		o.Parents = append(o.Parents, Summary{Ref: parents[0], DisplayName: pe.DisplayName(), Exists: true})
-		o.addChannels(pe)
-		cur = pe
 	}
 	return nil
 }
 
-func (s *Store) summary(ctx context.Context, ref string) *Summary {
+func (o *Ownership) addParents(r reader, g *Entity, parents []string) error {
+	seen := map[string]bool{g.Ref().String(): true}
+	for depth := 0; depth < maxDepth; depth++ {
+		if len(parents) == 0 || seen[parents[0]] {
+			return nil
+		}
+		ref := parents[0]
+		seen[ref] = true
+		pe, rels, err := r.entity(ref, RelChildOf)
+		if errors.Is(err, ErrNotFound) {
+			o.Parents = append(o.Parents, Summary{Ref: ref, DisplayName: MustParseRef(ref).Name})
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read parent group %s: %w", ref, err)
+		}
+		o.Parents = append(o.Parents, Summary{Ref: ref, DisplayName: pe.DisplayName(), Exists: true})
+		o.addChannels(pe)
+		parents = rels[RelChildOf]
+	}
+	return nil
+}
+
+func summaryOf(ref string, e *Entity, err error) *Summary {
 	sum := &Summary{Ref: ref, DisplayName: MustParseRef(ref).Name}
-	if e, err := s.get(ctx, ref); err == nil {
+	if err == nil && e != nil {
 		sum.DisplayName, sum.Exists = e.DisplayName(), true
 	}
 	return sum
 }
 
-func firstOf(e *Entity, relType, kind string) string {
-	for _, t := range e.RelationTargets(relType) {
+func relationMap(e *Entity) map[string][]string {
+	m := map[string][]string{}
+	for _, r := range e.Relations {
+		m[r.Type] = append(m[r.Type], r.TargetRef)
+	}
+	return m
+}
+
+// firstOf returns the first target of the given kind.
+func firstOf(targets []string, kind string) string {
+	for _, t := range targets {
 		if strings.HasPrefix(t, kind+":") {
 			return t
 		}

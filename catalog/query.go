@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -62,26 +61,55 @@ func (s *Store) get(ctx context.Context, ref string) (*Entity, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var e Entity
+	var e *Entity
 	err := s.db.View(func(txn *badger.Txn) error {
-		var p pointer
-		found, err := getJSON(txn, entityKey(ref), &p)
-		if err != nil {
+		var err error
+		if e, _, err = (reader{txn}).entity(ref); err != nil {
 			return err
-		}
-		if !found {
-			return &NotFoundError{Query: ref}
-		}
-		if found, err = getJSON(txn, bodyKey(ref, p.Hash), &e); err != nil || !found {
-			return errors.Join(err, fmt.Errorf("body of %s is missing; run idpbot catalog reindex or re-ingest", ref))
 		}
 		e.Relations, err = relationsOf(txn, ref)
 		return err
 	})
+	return e, err
+}
+
+// reader reads entities inside one read transaction.
+type reader struct{ txn *badger.Txn }
+
+// entity reads the body of ref and the targets of the relation types asked
+// for (without checking that they exist). A missing entity gives a
+// *NotFoundError.
+func (r reader) entity(ref string, types ...string) (*Entity, map[string][]string, error) {
+	p, found, err := getPointer(r.txn, ref, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &e, nil
+	if !found {
+		return nil, nil, &NotFoundError{Query: ref}
+	}
+	var e Entity
+	if found, err = getJSON(r.txn, bodyKey(ref, p.Hash), &e); err != nil || !found {
+		return nil, nil, errors.Join(err, fmt.Errorf("body of %s is missing; run idpbot catalog reindex or re-ingest", ref))
+	}
+	if len(types) == 0 {
+		return &e, nil, nil
+	}
+	rels := make(map[string][]string, len(types))
+	for _, t := range types {
+		prefix := cat(string(pfxRel), ref, "\x00", t, "\x00")
+		it := r.txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		last := ""
+		for it.Rewind(); it.Valid(); it.Next() {
+			rest := it.Item().Key()[len(prefix):]
+			to := string(rest[:max(indexByte(rest, 0), 0)])
+			if to != last {
+				rels[t] = append(rels[t], to)
+				last = to
+			}
+		}
+		it.Close()
+	}
+	return &e, rels, nil
 }
 
 // relationsOf reads the relations whose source is ref, with whether each
@@ -208,7 +236,7 @@ func (s *Store) List(ctx context.Context, f Filter, limit int) ([]*Entity, error
 					}
 					ref := refFromEntityKey(it.Item().Key())
 					var p pointer
-					if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &p) }); err != nil {
+					if err := it.Item().Value(func(b []byte) error { return decodePointer(b, &p) }); err != nil {
 						return err
 					}
 					var e Entity

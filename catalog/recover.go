@@ -125,7 +125,7 @@ func (s *Store) rebuildDerived() error {
 		for it.Rewind(); it.Valid(); it.Next() {
 			ref := refFromEntityKey(it.Item().Key())
 			var p pointer
-			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &p) }); err != nil {
+			if err := it.Item().Value(func(b []byte) error { return decodePointer(b, &p) }); err != nil {
 				return fmt.Errorf("read %s: %w", ref, err)
 			}
 			live[ref] = p.Hash

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -58,8 +59,12 @@ type Store struct {
 
 // pointer is the value of v1/e/<ref>: where the entity's body is, where it
 // came from, and the edges it produced.
+//
+// It is stored as the hash (8 bytes, big-endian) followed by the JSON of the
+// rest, so that reads needing only the hash (every entity read) decode
+// nothing: a group's pointer can carry hundreds of edges.
 type pointer struct {
-	Hash     uint64    `json:"h"`
+	Hash     uint64    `json:"-"`
 	Source   string    `json:"s"`
 	File     string    `json:"f,omitempty"`
 	Line     int       `json:"l,omitempty"`
@@ -203,3 +208,43 @@ func (b badgerLogger) Warningf(f string, a ...any) {
 }
 func (b badgerLogger) Infof(string, ...any)  {}
 func (b badgerLogger) Debugf(string, ...any) {}
+
+func (p *pointer) encode() ([]byte, error) {
+	j, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 8, 8+len(j))
+	binary.BigEndian.PutUint64(b, p.Hash)
+	return append(b, j...), nil
+}
+
+func decodePointer(b []byte, p *pointer) error {
+	if len(b) < 8 {
+		return errors.New("pointer value is too short")
+	}
+	p.Hash = binary.BigEndian.Uint64(b)
+	return json.Unmarshal(b[8:], p)
+}
+
+// getPointer reads the pointer of ref; with full false only its hash.
+func getPointer(txn *badger.Txn, ref string, full bool) (p pointer, found bool, err error) {
+	item, err := txn.Get(entityKey(ref))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return p, false, nil
+	}
+	if err != nil {
+		return p, false, err
+	}
+	err = item.Value(func(b []byte) error {
+		if !full {
+			if len(b) < 8 {
+				return errors.New("pointer value is too short")
+			}
+			p.Hash = binary.BigEndian.Uint64(b)
+			return nil
+		}
+		return decodePointer(b, &p)
+	})
+	return p, true, err
+}
