@@ -23,7 +23,7 @@ import (
 // main_test.go).
 
 const (
-	benchDefaultN  = 10000
+	benchDefaultN = 10000
 )
 
 var bench struct {
