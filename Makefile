@@ -1,19 +1,21 @@
 # idpbot — common tasks. `make test` is what CI runs (.ci/run).
 GO      ?= go
 BIN     ?= bin/idpbot
-DATA    ?= $(CURDIR)/.idpbot-data
+DATA    ?= $(CURDIR)/data
 EXAMPLE := deploy/examples/catalog/all.yaml
+LISTEN  ?= 127.0.0.1:8080
 
 .PHONY: build run test bench lint fmt clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/idpbot
 
-# Runs idpbot on the example catalog (deploy/examples/catalog) with a local
-# data directory: ingest, then answer who owns payments-api.
+# Runs the bot on its defaults: data in ./data, the example catalog ingested,
+# the console chat on this terminal, HTTP (health, metrics, and Slack when
+# SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN are set) on
+# $(LISTEN); logs go to ./data/idpbot.log.
 run: build
-	$(BIN) --data-dir $(DATA) catalog ingest $(EXAMPLE)
-	$(BIN) --data-dir $(DATA) catalog who-owns payments-api
+	$(BIN) --data-dir $(DATA) serve --console --listen $(LISTEN) --catalog $(EXAMPLE)
 
 test:
 	$(GO) vet ./...

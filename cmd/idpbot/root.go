@@ -17,8 +17,11 @@ type globals struct {
 	dataDir  string
 	output   string
 	logLevel string
+	stdin    io.Reader
 	stdout   io.Writer
 	stderr   io.Writer
+	// onListen, when set, is told the HTTP address serve listens on (tests).
+	onListen func(addr string)
 }
 
 // exitError carries an exit code without printing anything more.
@@ -28,9 +31,15 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 
 // run executes the command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	g := &globals{stdout: stdout, stderr: stderr}
+	return runWith(ctx, &globals{stdin: os.Stdin, stdout: stdout, stderr: stderr}, args)
+}
+
+// runWith runs the command line with g's streams.
+func runWith(ctx context.Context, g *globals, args []string) int {
+	stdout, stderr := g.stdout, g.stderr
 	root := newRootCmd(g)
 	root.SetArgs(args)
+	root.SetIn(g.stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
@@ -71,7 +80,7 @@ about it: who owns a service, who is on call, where its runbook is.`,
 	root.PersistentFlags().StringVar(&g.dataDir, "data-dir", def, "directory of the catalog store and index (env IDPBOT_DATA_DIR)")
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
-	root.AddCommand(newCatalogCmd(g))
+	root.AddCommand(newCatalogCmd(g), newServeCmd(g), newChatCmd(g), newAskCmd(g), newConfigCmd(g))
 	return root
 }
 

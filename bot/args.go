@@ -1,0 +1,149 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// MaxCommandText bounds the text of one command; longer text is refused
+// before it is parsed.
+const MaxCommandText = 4000
+
+// Args is a command line split the way a shell would: positional words,
+// key=value parameters and --flags.
+type Args struct {
+	Words  []string
+	Params map[string]string
+	// Flags holds --name and --name=value (value "" for the first form).
+	Flags map[string]string
+	// ParamOrder and FlagOrder keep the order typed, for messages.
+	ParamOrder []string
+	FlagOrder  []string
+}
+
+// Split breaks text into words. Single and double quotes group words (typed
+// quotes, “curly” and ‘curly’, count: chat clients replace straight quotes);
+// a backslash escapes the next character outside single quotes. An
+// unterminated quote is an error that says where it opened.
+func Split(text string) ([]string, error) {
+	var (
+		words   []string
+		cur     strings.Builder
+		inWord  bool
+		quote   rune // closing quote we are inside, or 0
+		quoteAt int
+		escape  bool
+	)
+	runes := []rune(text)
+	for i, r := range runes {
+		switch {
+		case escape:
+			cur.WriteRune(r)
+			escape = false
+		case quote != 0:
+			switch {
+			case r == quote:
+				quote = 0
+			case r == '\\' && quote == '"':
+				escape = true
+			default:
+				cur.WriteRune(r)
+			}
+		case r == '\\':
+			escape, inWord = true, true
+		case r == '"' || r == '\'' || r == '“' || r == '‘' || r == '”' || r == '’':
+			quote, quoteAt, inWord = closing(r), i, true
+		case unicode.IsSpace(r):
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("the quote at character %d is not closed; close it or remove it", quoteAt+1)
+	}
+	if escape {
+		cur.WriteRune('\\')
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}
+
+func closing(open rune) rune {
+	switch open {
+	case '“', '”':
+		return '”'
+	case '‘', '’':
+		return '’'
+	}
+	return open
+}
+
+// ParseArgs splits text and sorts the words into positional words,
+// key=value parameters (key: a letter, then letters, digits, '_', '-' or
+// '.') and --flags. A word after "--" is always positional.
+func ParseArgs(text string) (*Args, error) {
+	if len(text) > MaxCommandText {
+		return nil, fmt.Errorf("the command is %d characters long; the limit is %d", len(text), MaxCommandText)
+	}
+	words, err := Split(text)
+	if err != nil {
+		return nil, err
+	}
+	a := &Args{Params: map[string]string{}, Flags: map[string]string{}}
+	rest := false
+	for _, w := range words {
+		switch {
+		case rest:
+			a.Words = append(a.Words, w)
+		case w == "--":
+			rest = true
+		case strings.HasPrefix(w, "--") || (strings.HasPrefix(w, "—") && len(w) > len("—")):
+			// "—" is what chat clients make of a typed "--".
+			name := strings.TrimPrefix(strings.TrimPrefix(w, "--"), "—")
+			name, value, _ := strings.Cut(name, "=")
+			name = strings.ToLower(name)
+			if !isName(name) {
+				return nil, fmt.Errorf("%q is not a flag; flags look like --public or --limit=5", w)
+			}
+			if _, dup := a.Flags[name]; !dup {
+				a.FlagOrder = append(a.FlagOrder, name)
+			}
+			a.Flags[name] = value
+		default:
+			if k, v, ok := strings.Cut(w, "="); ok && isName(k) {
+				k = strings.ToLower(k)
+				if _, dup := a.Params[k]; !dup {
+					a.ParamOrder = append(a.ParamOrder, k)
+				}
+				a.Params[k] = v
+				continue
+			}
+			a.Words = append(a.Words, w)
+		}
+	}
+	return a, nil
+}
+
+func isName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+		case i > 0 && (r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,445 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/idpbot/idpbot/catalog"
+)
+
+// Command is one subcommand of /idp.
+type Command struct {
+	Name    string
+	Aliases []string
+	// Args is the usage of the positional arguments, e.g. "<entity>".
+	Args     string
+	Summary  string
+	Help     string
+	Examples []string
+	Flags    []Flag
+	// MinWords and MaxWords bound the positional words (MaxWords < 0: no
+	// bound).
+	MinWords, MaxWords int
+	Run                func(ctx context.Context, c *Call) (*Reply, error)
+}
+
+// Flag documents one --flag of a command. Value is the placeholder of its
+// value ("N"), empty for a switch.
+type Flag struct {
+	Name  string
+	Value string
+	Help  string
+}
+
+// globalFlags are accepted by every command.
+var globalFlags = []Flag{
+	{Name: "public", Help: "post the answer in the channel instead of only to you"},
+	{Name: "help", Help: "show this command's help"},
+}
+
+// Call is one run of a command.
+type Call struct {
+	Request *Request
+	Command *Command
+	Args    *Args
+	router  *Router
+}
+
+// Catalog is what the commands read.
+func (c *Call) Catalog() Catalog { return c.router.cat }
+
+// Caller is the catalog user behind the request, or a UserError saying how
+// to link their chat account.
+func (c *Call) Caller(ctx context.Context) (*catalog.Entity, error) {
+	return c.router.identity.Resolve(ctx, c.Request.Platform, c.Request.User)
+}
+
+// Usage is the one-line usage of the command with the request's prefix.
+func (c *Call) Usage() string { return c.router.usage(c.Request, c.Command) }
+
+// Flag returns the value of --name and whether it was given.
+func (c *Call) Flag(name string) (string, bool) {
+	v, ok := c.Args.Flags[name]
+	return v, ok
+}
+
+// IntFlag returns --name as an int in [lo, hi], or def when absent.
+func (c *Call) IntFlag(name string, def, lo, hi int) (int, error) {
+	v, ok := c.Args.Flags[name]
+	if !ok {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, Errorf("--%s=%s: give a whole number from %d to %d, e.g. --%s=%d", name, v, lo, hi, name, def).WithHint("usage: %s", c.Usage())
+	}
+	return n, nil
+}
+
+// Text is the positional words joined by spaces.
+func (c *Call) Text() string { return strings.Join(c.Args.Words, " ") }
+
+// button makes a button that runs "name args" for whoever clicks it.
+func (c *Call) button(label, command string, style ButtonStyle) Button {
+	return Button{Label: label, Command: command, Style: style}
+}
+
+// Config assembles a Router.
+type Config struct {
+	Catalog  Catalog
+	Signer   *Signer
+	Identity *Identity
+	// OnCall answers who is on call now; nil: the catalog's annotations
+	// only.
+	OnCall  OnCallSource
+	Logger  *slog.Logger
+	Metrics *Metrics
+	// Timeout bounds one command (default 10 s).
+	Timeout time.Duration
+}
+
+// Router parses command text and runs commands.
+type Router struct {
+	cat      Catalog
+	signer   *Signer
+	identity *Identity
+	oncall   OnCallSource
+	log      *slog.Logger
+	metrics  *Metrics
+	timeout  time.Duration
+	cmds     map[string]*Command
+	order    []*Command
+}
+
+// NewRouter returns a router with the built-in commands.
+func NewRouter(cfg Config) (*Router, error) {
+	if cfg.Catalog == nil {
+		return nil, errors.New("bot: Config.Catalog is required")
+	}
+	if cfg.Signer == nil {
+		return nil, errors.New("bot: Config.Signer is required")
+	}
+	r := &Router{
+		cat: cfg.Catalog, signer: cfg.Signer, identity: cfg.Identity, oncall: cfg.OnCall,
+		log: cfg.Logger, metrics: cfg.Metrics, timeout: cfg.Timeout, cmds: map[string]*Command{},
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.identity == nil {
+		r.identity = NewIdentity(cfg.Catalog, nil, 0)
+	}
+	if r.timeout <= 0 {
+		r.timeout = 10 * time.Second
+	}
+	if err := r.Register(builtinCommands(r)...); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Register adds commands; a name or alias taken twice is an error.
+func (r *Router) Register(cmds ...*Command) error {
+	for _, c := range cmds {
+		for _, n := range append([]string{c.Name}, c.Aliases...) {
+			if _, dup := r.cmds[n]; dup {
+				return fmt.Errorf("bot: command name %q registered twice", n)
+			}
+			r.cmds[n] = c
+		}
+		r.order = append(r.order, c)
+	}
+	return nil
+}
+
+// Commands lists the commands in registration order.
+func (r *Router) Commands() []*Command { return slices.Clone(r.order) }
+
+// ButtonValue is the signed opaque value a front door puts on the wire for
+// b; Click takes it back.
+func (r *Router) ButtonValue(b Button) string { return r.signer.Sign(b.Command) }
+
+// Handle runs the command in req.Text and returns the reply. It never
+// returns nil and never panics: internal errors become a reply with the
+// request id, logged with the details.
+func (r *Router) Handle(ctx context.Context, req *Request) *Reply {
+	if req.ID == "" {
+		req.ID = NewRequestID()
+	}
+	start := time.Now()
+	name, reply, err := r.dispatch(ctx, req)
+	return r.finish(ctx, req, name, start, reply, err)
+}
+
+// Click runs the command behind a button value, as the person who clicked.
+// A value this bot did not sign runs nothing.
+func (r *Router) Click(ctx context.Context, req *Request, value string) *Reply {
+	if req.ID == "" {
+		req.ID = NewRequestID()
+	}
+	start := time.Now()
+	cmd, err := r.signer.Verify(value)
+	if err != nil {
+		r.log.WarnContext(ctx, "rejected button value", "request_id", req.ID, "platform", req.Platform, "user_id", req.User.ID)
+		ue := Errorf("This button is not valid any more (it was not made by this bot, or its key changed).").
+			WithHint("run the command again")
+		return r.finish(ctx, req, "click", start, nil, ue)
+	}
+	req.Text = cmd
+	name, reply, err := r.dispatch(ctx, req)
+	return r.finish(ctx, req, name, start, reply, err)
+}
+
+func (r *Router) dispatch(ctx context.Context, req *Request) (name string, reply *Reply, err error) {
+	args, err := ParseArgs(req.Text)
+	if err != nil {
+		return "", nil, Errorf("I could not read that command: %v.", err).WithHint("usage: %s <command> [arguments]; try %s help", prefix(req), prefix(req))
+	}
+	if len(args.Words) == 0 {
+		if _, ok := args.Flags["help"]; ok || (len(args.Flags) == 0 && len(args.Params) == 0) {
+			return "help", r.helpReply(req, nil), nil
+		}
+		return "", nil, Errorf("Give a command first.").WithHint("try %s help", prefix(req))
+	}
+	name = strings.ToLower(args.Words[0])
+	cmd, ok := r.cmds[name]
+	if !ok {
+		return "unknown", nil, r.unknownCommand(req, args.Words[0])
+	}
+	args.Words = args.Words[1:]
+	call := &Call{Request: req, Command: cmd, Args: args, router: r}
+	if _, ok := args.Flags["help"]; ok {
+		return cmd.Name, r.helpReply(req, cmd), nil
+	}
+	if err := r.checkArgs(call); err != nil {
+		return cmd.Name, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	reply, err = r.run(ctx, call)
+	if err == nil && reply == nil {
+		err = fmt.Errorf("command %s returned no reply", cmd.Name)
+	}
+	if err != nil {
+		return cmd.Name, nil, r.lookupError(call, err)
+	}
+	if _, ok := args.Flags["public"]; ok {
+		reply.Visibility = InChannel
+	}
+	return cmd.Name, reply, nil
+}
+
+// run calls the command, turning a panic into an internal error.
+func (r *Router) run(ctx context.Context, c *Call) (reply *Reply, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("command %s panicked: %v\n%s", c.Command.Name, p, debug.Stack())
+		}
+	}()
+	return c.Command.Run(ctx, c)
+}
+
+func (r *Router) checkArgs(c *Call) error {
+	known := map[string]bool{}
+	for _, f := range append(slices.Clone(globalFlags), c.Command.Flags...) {
+		known[f.Name] = true
+	}
+	for _, f := range c.Args.FlagOrder {
+		if !known[f] {
+			return Errorf("%s has no flag --%s.", c.Command.Name, f).WithHint("usage: %s", c.Usage())
+		}
+	}
+	n := len(c.Args.Words)
+	if n < c.Command.MinWords {
+		what := c.Command.Args
+		if what == "" {
+			what = "an argument"
+		}
+		return Errorf("%s needs %s.", c.Command.Name, what).WithHint("usage: %s", c.Usage())
+	}
+	if c.Command.MaxWords >= 0 && n > c.Command.MaxWords {
+		return Errorf("%s takes %s, not %q.", c.Command.Name, plural(c.Command.MaxWords, "argument"), strings.Join(c.Args.Words, " ")).
+			WithHint("usage: %s; quote a name with spaces", c.Usage())
+	}
+	return nil
+}
+
+// lookupError turns the catalog's ambiguous and unknown names into user
+// errors whose buttons run the same command on each candidate.
+func (r *Router) lookupError(c *Call, err error) error {
+	var amb *catalog.AmbiguousError
+	var nf *catalog.NotFoundError
+	switch {
+	case errors.As(err, &amb):
+		ue := Errorf("%q matches %s; which one?", amb.Query, plural(len(amb.Candidates), "entity"))
+		for _, ref := range amb.Candidates {
+			ue.Buttons = append(ue.Buttons, c.button(ref.String(), c.Command.Name+" "+ref.String(), Default))
+		}
+		return ue
+	case errors.As(err, &nf):
+		ue := Errorf("Nothing in the catalog is called %q.", nf.Query)
+		if len(nf.Suggestions) > 0 {
+			ue.Message += " Did you mean one of these?"
+			for _, ref := range nf.Suggestions {
+				ue.Buttons = append(ue.Buttons, c.button(ref.String(), c.Command.Name+" "+ref.String(), Default))
+			}
+		} else {
+			ue.Hint = fmt.Sprintf("try %s search %s", prefix(c.Request), nf.Query)
+		}
+		return ue
+	case errors.Is(err, context.DeadlineExceeded):
+		return Errorf("That took longer than %s and was stopped.", r.timeout).WithHint("try a narrower query")
+	}
+	return err
+}
+
+func (r *Router) unknownCommand(req *Request, typed string) error {
+	names := make([]string, 0, len(r.cmds))
+	for n := range r.cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	ue := Errorf("There is no command %q.", typed)
+	best := closest(strings.ToLower(typed), names, 2)
+	for _, n := range best {
+		ue.Buttons = append(ue.Buttons, Button{Label: n, Command: n + " --help"})
+	}
+	if len(best) > 0 {
+		ue.Message += " Did you mean " + quoteList(best) + "?"
+	}
+	ue.Hint = fmt.Sprintf("%s help lists every command", prefix(req))
+	return ue
+}
+
+func (r *Router) finish(ctx context.Context, req *Request, name string, start time.Time, reply *Reply, err error) *Reply {
+	outcome := "ok"
+	if err != nil {
+		if ue, ok := AsUserError(err); ok {
+			outcome = "user_error"
+			reply = userErrorReply(ue)
+			r.log.InfoContext(ctx, "command refused", "request_id", req.ID, "platform", req.Platform, "command", name, "user_id", req.User.ID, "reason", ue.Message)
+		} else {
+			outcome = "internal_error"
+			r.log.ErrorContext(ctx, "command failed", "request_id", req.ID, "platform", req.Platform, "command", name, "user_id", req.User.ID, "error", err.Error())
+			reply = &Reply{
+				IsError: true,
+				Text:    "Something went wrong on our side (request id " + req.ID + ").",
+				Blocks: []Block{
+					&Section{Text: Text{P("Something went wrong on our side. Please try again; if it keeps happening, give the bot's operators the request id "), C(req.ID), P(".")}},
+				},
+			}
+		}
+	}
+	r.metrics.observe(req.Platform, name, outcome, time.Since(start))
+	return reply
+}
+
+func userErrorReply(ue *UserError) *Reply {
+	rep := &Reply{IsError: true, Text: ue.Error()}
+	rep.Blocks = append(rep.Blocks, &Section{Text: T(ue.Message)})
+	if ue.Hint != "" {
+		rep.Blocks = append(rep.Blocks, &Context{Text: T(ue.Hint)})
+	}
+	if len(ue.Buttons) > 0 {
+		rep.Blocks = append(rep.Blocks, &Actions{Buttons: ue.Buttons})
+	}
+	return rep
+}
+
+// prefix is how the user invokes the bot on the request's platform.
+func prefix(req *Request) string {
+	if req != nil && req.Platform == Console {
+		return "idpbot ask"
+	}
+	return "/idp"
+}
+
+func (r *Router) usage(req *Request, c *Command) string {
+	u := prefix(req) + " " + c.Name
+	if c.Args != "" {
+		u += " " + c.Args
+	}
+	for _, f := range c.Flags {
+		if f.Value != "" {
+			u += " [--" + f.Name + "=" + f.Value + "]"
+		} else {
+			u += " [--" + f.Name + "]"
+		}
+	}
+	return u
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "y") {
+		return strconv.Itoa(n) + " " + strings.TrimSuffix(noun, "y") + "ies"
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+func quoteList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = strconv.Quote(x)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+// closest returns the candidates within maxDist edits of s (a prefix match
+// counts as distance 1), nearest first.
+func closest(s string, candidates []string, maxDist int) []string {
+	type scored struct {
+		name string
+		d    int
+	}
+	var out []scored
+	for _, c := range candidates {
+		d := editDistance(s, c)
+		if len(s) >= 2 && strings.HasPrefix(c, s) {
+			d = min(d, 1)
+		}
+		if d <= maxDist {
+			out = append(out, scored{c, d})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].d < out[j].d })
+	names := make([]string, 0, min(len(out), 3))
+	for i := 0; i < len(out) && i < 3; i++ {
+		names = append(names, out[i].name)
+	}
+	return names
+}
+
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/idpbot/idpbot/bot"
+	"github.com/idpbot/idpbot/catalog"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// app is the running bot: the catalog, the router and what they report to.
+// serve, chat and ask build it the same way.
+type app struct {
+	cfg     *config
+	dataDir string
+	log     *slog.Logger
+	logFile io.Closer
+	store   *catalog.Store
+	router  *bot.Router
+	ident   *bot.Identity
+	reg     *prometheus.Registry
+}
+
+// appOptions are the command-line settings that override the config file.
+type appOptions struct {
+	configPath   string
+	catalogPaths []string
+	logFile      string
+}
+
+func (o *appOptions) register(flags interface {
+	StringVar(*string, string, string, string)
+	StringSliceVar(*[]string, string, []string, string)
+}) {
+	flags.StringVar(&o.configPath, "config", "", "configuration file (YAML; ${ENV} is replaced); optional")
+	flags.StringSliceVar(&o.catalogPaths, "catalog", nil, "catalog files, directories or globs to ingest at start (repeatable)")
+	flags.StringVar(&o.logFile, "log-file", "", "write logs to this file instead of stderr")
+}
+
+// loadSettings reads the config file, if any, and fills the rest from the
+// environment and the flags.
+func (g *globals) loadSettings(o *appOptions, dataDirSet bool) (*config, error) {
+	cfg := &config{}
+	if o.configPath != "" {
+		c, err := loadConfig(o.configPath, os.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		cfg = c
+	}
+	cfg.applyEnv(os.Getenv)
+	if dataDirSet || cfg.DataDir == "" {
+		cfg.DataDir = g.dataDir
+	}
+	if len(o.catalogPaths) > 0 {
+		cfg.Catalog.Paths = o.catalogPaths
+	}
+	if o.logFile != "" {
+		cfg.Log.File = o.logFile
+	}
+	if cfg.Log.Level == "" {
+		cfg.Log.Level = g.logLevel
+	}
+	return cfg, cfg.validate()
+}
+
+// newApp opens the catalog, ingests the configured paths and builds the
+// router.
+func newApp(ctx context.Context, g *globals, cfg *config) (a *app, err error) {
+	a = &app{cfg: cfg, dataDir: cfg.DataDir, reg: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	logOut := g.stderr
+	if cfg.Log.File != "" {
+		if err := os.MkdirAll(filepath.Dir(cfg.Log.File), 0o755); err != nil {
+			return nil, fmt.Errorf("log file: %w", err)
+		}
+		f, err := os.OpenFile(cfg.Log.File, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+		if err != nil {
+			return nil, fmt.Errorf("log file: %w", err)
+		}
+		a.logFile, logOut = f, f
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(strings.ToLower(cfg.Log.Level))); err != nil {
+		level = slog.LevelInfo
+	}
+	a.log = slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level}))
+
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if a.store, err = catalog.Open(ctx, cfg.DataDir, catalog.Options{Logger: a.log.With("component", "catalog")}); err != nil {
+		return nil, err
+	}
+	if len(cfg.Catalog.Paths) > 0 {
+		if err := a.ingest(ctx, cfg.Catalog.Paths); err != nil {
+			return nil, err
+		}
+	}
+	key, err := buttonKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := bot.NewSigner(key)
+	if err != nil {
+		return nil, err
+	}
+	metrics, err := bot.NewMetrics(a.reg)
+	if err != nil {
+		return nil, err
+	}
+	a.ident = bot.NewIdentity(a.store, nil, 0)
+	a.router, err = bot.NewRouter(bot.Config{
+		Catalog: a.store, Signer: signer, Identity: a.ident,
+		Logger: a.log.With("component", "bot"), Metrics: metrics,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// ingest loads paths as one source, logging what it found; a path that gives
+// errors does not stop the bot (the previous versions are kept).
+func (a *app) ingest(ctx context.Context, paths []string) error {
+	abs := make([]string, len(paths))
+	for i, p := range paths {
+		ap, err := filepath.Abs(p)
+		if err != nil {
+			return err
+		}
+		abs[i] = ap
+	}
+	rep, err := a.store.Ingest(ctx, catalog.DefaultSource(abs), paths)
+	if rep == nil {
+		return fmt.Errorf("ingest %s: %w", strings.Join(paths, ", "), err)
+	}
+	for _, p := range rep.Problems {
+		a.log.Warn("catalog problem", "problem", p.String())
+	}
+	a.log.Info("catalog ingested", "source", rep.Source, "entities", rep.Entities, "added", rep.Added,
+		"updated", rep.Updated, "removed", rep.Removed, "errors", rep.Problems.Errors(), "duration_ms", rep.Duration.Milliseconds())
+	if err != nil {
+		a.log.Error("catalog ingest failed; serving the previous catalog", "error", err.Error())
+	}
+	return nil
+}
+
+func (a *app) close() {
+	if a.store != nil {
+		if err := a.store.Close(); err != nil && a.log != nil {
+			a.log.Error("close catalog", "error", err.Error())
+		}
+	}
+	if a.logFile != nil {
+		a.logFile.Close()
+	}
+}
+
+// buttonKey is the configured signing key, or the one kept in the data
+// directory (made on first start), so buttons survive restarts.
+func buttonKey(cfg *config) ([]byte, error) {
+	if cfg.Buttons.SigningKey != "" {
+		return []byte(cfg.Buttons.SigningKey), nil
+	}
+	path := filepath.Join(cfg.DataDir, "button.key")
+	key, err := os.ReadFile(path)
+	switch {
+	case err == nil && len(key) >= 32:
+		return key, nil
+	case err == nil:
+		return nil, fmt.Errorf("%s is shorter than 32 bytes; delete it to make a new one (open buttons stop working)", path)
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("read button key: %w", err)
+	}
+	key = make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return buttonKey(cfg) // made by a concurrent start
+	}
+	if err != nil {
+		return nil, fmt.Errorf("write button key: %w", err)
+	}
+	if _, err := f.Write(key); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write button key: %w", err)
+	}
+	return key, f.Close()
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// config is the file given to `idpbot serve --config`. Every value may use
+// ${ENV} to read an environment variable (for secrets); a variable that is
+// not set is an error naming the key.
+type config struct {
+	DataDir string        `yaml:"data_dir"`
+	Listen  string        `yaml:"listen"`
+	Catalog catalogConfig `yaml:"catalog"`
+	Slack   slackConfig   `yaml:"slack"`
+	Log     logConfig     `yaml:"log"`
+	Buttons buttonsConfig `yaml:"buttons"`
+}
+
+type catalogConfig struct {
+	// Paths are ingested at start (files, directories, globs), as one
+	// source.
+	Paths []string `yaml:"paths"`
+}
+
+type slackConfig struct {
+	BotToken      string `yaml:"bot_token"`
+	SigningSecret string `yaml:"signing_secret"`
+	AppToken      string `yaml:"app_token"`
+	APIURL        string `yaml:"api_url"`
+}
+
+type logConfig struct {
+	Level string `yaml:"level"`
+	File  string `yaml:"file"`
+}
+
+type buttonsConfig struct {
+	// SigningKey signs button values (at least 32 characters). Empty: a
+	// random key kept in the data directory (button.key).
+	SigningKey string `yaml:"signing_key"`
+}
+
+// defaultListen is where serve listens without a config or --listen.
+const defaultListen = "127.0.0.1:8080"
+
+// envRef matches ${NAME}.
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// loadConfig reads and validates a config file.
+func loadConfig(path string, getenv func(string) string) (*config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return parseConfig(path, data, getenv)
+}
+
+func parseConfig(name string, data []byte, getenv func(string) string) (*config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	cfg := &config{}
+	if len(root.Content) == 0 {
+		return cfg, cfg.validate()
+	}
+	if err := expandEnv(root.Content[0], "", getenv); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	out, err := yaml.Marshal(root.Content[0])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(out))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w (see deploy/examples/config.yaml for the keys)", name, err)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return cfg, nil
+}
+
+// expandEnv replaces ${NAME} in every scalar under n; path is the dotted key
+// of n, for errors.
+func expandEnv(n *yaml.Node, path string, getenv func(string) string) error {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			if path != "" {
+				key = path + "." + key
+			}
+			if err := expandEnv(n.Content[i+1], key, getenv); err != nil {
+				return err
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if err := expandEnv(c, fmt.Sprintf("%s[%d]", path, i), getenv); err != nil {
+				return err
+			}
+		}
+	case yaml.ScalarNode:
+		var missing []string
+		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(m string) string {
+			name := envRef.FindStringSubmatch(m)[1]
+			v := getenv(name)
+			if v == "" {
+				missing = append(missing, name)
+			}
+			return v
+		})
+		if len(missing) > 0 {
+			return fmt.Errorf("line %d: %s: environment variable %s is not set (set it, or remove the key)", n.Line, path, strings.Join(missing, ", "))
+		}
+		if n.Tag == "!!null" || n.Tag == "" {
+			n.Tag = "!!str"
+		}
+	}
+	return nil
+}
+
+func (c *config) validate() error {
+	var errs []error
+	if c.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+			errs = append(errs, fmt.Errorf("listen: %q is not host:port (e.g. 127.0.0.1:8080 or :8080)", c.Listen))
+		}
+	}
+	if c.Log.Level != "" {
+		switch strings.ToLower(c.Log.Level) {
+		case "debug", "info", "warn", "error":
+		default:
+			errs = append(errs, fmt.Errorf("log.level: %q: use debug, info, warn or error", c.Log.Level))
+		}
+	}
+	if k := c.Buttons.SigningKey; k != "" && len(k) < 32 {
+		errs = append(errs, fmt.Errorf("buttons.signing_key: too short (%d characters); use at least 32 random characters, e.g. from `openssl rand -hex 32`", len(k)))
+	}
+	s := c.Slack
+	if s.BotToken != "" && !strings.HasPrefix(s.BotToken, "xoxb-") {
+		errs = append(errs, errors.New("slack.bot_token: a bot token starts with xoxb- (OAuth & Permissions page of the Slack app)"))
+	}
+	if s.AppToken != "" && !strings.HasPrefix(s.AppToken, "xapp-") {
+		errs = append(errs, errors.New("slack.app_token: an app-level token starts with xapp- (Basic Information → App-Level Tokens, scope connections:write)"))
+	}
+	if (s.SigningSecret != "" || s.AppToken != "") && s.BotToken == "" {
+		errs = append(errs, errors.New("slack.bot_token: required when slack.signing_secret or slack.app_token is set"))
+	}
+	return errors.Join(errs...)
+}
+
+// applyEnv fills what the file left empty from the conventional environment
+// variables.
+func (c *config) applyEnv(getenv func(string) string) {
+	set := func(dst *string, env string) {
+		if *dst == "" {
+			*dst = getenv(env)
+		}
+	}
+	set(&c.Slack.BotToken, "SLACK_BOT_TOKEN")
+	set(&c.Slack.SigningSecret, "SLACK_SIGNING_SECRET")
+	set(&c.Slack.AppToken, "SLACK_APP_TOKEN")
+	set(&c.Slack.APIURL, "SLACK_API_URL")
+	set(&c.Buttons.SigningKey, "IDPBOT_BUTTON_KEY")
+}
+
+// slackEnabled says whether the Slack front door has what it needs.
+func (c *config) slackEnabled() bool {
+	return c.Slack.BotToken != "" && (c.Slack.SigningSecret != "" || c.Slack.AppToken != "")
+}

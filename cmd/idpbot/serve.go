@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/idpbot/idpbot/bot/console"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+)
+
+func newServeCmd(g *globals) *cobra.Command {
+	var o appOptions
+	var listen string
+	var withConsole bool
+	var as string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the bot: HTTP endpoints, Slack (when configured) and, with --console, a terminal chat",
+		Long: `Serve opens the catalog (ingesting --catalog paths first), then listens on
+--listen for /healthz, /readyz, /metrics and, when Slack is configured, the Slack
+endpoints /slack/commands and /slack/interactivity; with an app-level token it
+also connects over Socket Mode. SIGINT or SIGTERM drain in-flight requests and
+close the catalog cleanly.
+
+Without --config, everything comes from flags and the environment:
+SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL and
+IDPBOT_BUTTON_KEY.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.loadSettings(&o, cmd.Flags().Changed("data-dir"))
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("listen") || cfg.Listen == "" {
+				cfg.Listen = listen
+			}
+			if withConsole && cfg.Log.File == "" {
+				cfg.Log.File = cfg.DataDir + "/idpbot.log"
+			}
+			return serve(cmd.Context(), g, cfg, withConsole, as)
+		},
+	}
+	o.register(cmd.Flags())
+	cmd.Flags().StringVar(&listen, "listen", defaultListen, "address of the HTTP listener")
+	cmd.Flags().BoolVar(&withConsole, "console", false, "attach the console chat to this terminal (logs go to --log-file, by default DATA_DIR/idpbot.log)")
+	cmd.Flags().StringVar(&as, "as", "", "with --console: the catalog user to act as")
+	return cmd
+}
+
+func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a, err := newApp(ctx, g, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	var ready atomic.Bool
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintf(w, "ok: %d entities\n", a.store.Count())
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 2)
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	if g.onListen != nil {
+		g.onListen(ln.Addr().String())
+	}
+	a.log.Info("serving", "listen", ln.Addr().String(), "entities", a.store.Count(), "slack", cfg.slackEnabled())
+	ready.Store(true)
+
+	if withConsole {
+		fmt.Fprintf(g.stdout, "idpbot: %d catalog entities; HTTP on http://%s (health, metrics); logs in %s\n", a.store.Count(), ln.Addr(), cfg.Log.File)
+		go func() {
+			errc <- console.Run(ctx, g.stdin, g.stdout, a.router, as, isTerminal(g.stdin))
+		}()
+	}
+
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	ready.Store(false)
+	a.log.Info("shutting down")
+	shutCtx, stop := context.WithTimeout(context.Background(), 15*time.Second)
+	defer stop()
+	if serr := srv.Shutdown(shutCtx); serr != nil {
+		a.log.Error("http shutdown", "error", serr.Error())
+	}
+	return err
+}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfig(t *testing.T) {
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1-2-secretvalue", "SIGNING": "s3cret-signing"}
+	getenv := func(k string) string { return env[k] }
+	tests := []struct {
+		name, yaml string
+		err        []string // substrings; none: must parse
+	}{
+		{name: "empty", yaml: ""},
+		{name: "full", yaml: `
+data_dir: /var/lib/idpbot
+listen: ":8080"
+catalog: {paths: [deploy/examples/catalog/all.yaml]}
+slack:
+  bot_token: ${SLACK_BOT_TOKEN}
+  signing_secret: ${SIGNING}
+log: {level: info, file: /var/log/idpbot.log}
+buttons: {signing_key: 0123456789abcdef0123456789abcdef}
+`},
+		{name: "missing env", yaml: "slack:\n  bot_token: ${NOPE_TOKEN}\n", err: []string{"line 2: slack.bot_token: environment variable NOPE_TOKEN is not set"}},
+		{name: "unknown key", yaml: "slak:\n  bot_token: x\n", err: []string{"field slak not found"}},
+		{name: "wrong type", yaml: "catalog: {paths: 3}\n", err: []string{"cannot unmarshal"}},
+		{name: "bad listen", yaml: "listen: localhost\n", err: []string{`listen: "localhost" is not host:port`}},
+		{name: "bad level", yaml: "log: {level: loud}\n", err: []string{"log.level"}},
+		{name: "short key", yaml: "buttons: {signing_key: abc}\n", err: []string{"buttons.signing_key: too short"}},
+		{name: "wrong token kind", yaml: "slack: {bot_token: xapp-1-2, signing_secret: x}\n", err: []string{"slack.bot_token: a bot token starts with xoxb-"}},
+		{name: "secret without token", yaml: "slack: {signing_secret: '${SIGNING}'}\n", err: []string{"slack.bot_token: required"}},
+		{name: "malformed yaml", yaml: "listen: [\n", err: []string{"test.yaml"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parseConfig("test.yaml", []byte(tt.yaml), getenv)
+			if len(tt.err) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("parsed: %+v", cfg)
+			}
+			for _, w := range tt.err {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			for _, secret := range env {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error shows a secret: %q", err)
+				}
+			}
+		})
+	}
+	cfg, err := parseConfig("t.yaml", []byte("slack: {bot_token: '${SLACK_BOT_TOKEN}', signing_secret: '${SIGNING}'}\n"), getenv)
+	if err != nil || cfg.Slack.BotToken != env["SLACK_BOT_TOKEN"] || !cfg.slackEnabled() {
+		t.Fatalf("substitution: %+v, %v", cfg, err)
+	}
+}
+
+func TestConfigCheckCommand(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "idpbot.yaml")
+	if err := os.WriteFile(path, []byte("listen: 127.0.0.1:9999\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SLACK_BOT_TOKEN", "")
+	t.Setenv("SLACK_SIGNING_SECRET", "")
+	t.Setenv("SLACK_APP_TOKEN", "")
+	if code, out, errOut := idpbot(t, "config", "check", path); code != 0 || !strings.Contains(out, "ok (slack disabled)") {
+		t.Errorf("config check: exit %d %s%s", code, out, errOut)
+	}
+	if err := os.WriteFile(path, []byte("listen: nope\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := idpbot(t, "config", "check", path); code != 1 || !strings.Contains(errOut, "listen:") {
+		t.Errorf("config check of a bad file: exit %d %s", code, errOut)
+	}
+}
+
+func TestAsk(t *testing.T) {
+	data := t.TempDir()
+	code, out, errOut := idpbot(t, "--data-dir", data, "ask", "--catalog", exampleCatalog, "who-owns", "payments-api")
+	if code != 0 || !strings.Contains(out, "Owner:   Payments Team") || !strings.Contains(out, "[1] On call") {
+		t.Fatalf("ask who-owns: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = idpbot(t, "--data-dir", data, "ask", "search", "card tokens")
+	if code != 0 || !strings.Contains(out, "matches") {
+		t.Errorf("ask search with a quoted phrase: exit %d\n%s", code, out)
+	}
+	code, out, _ = idpbot(t, "--data-dir", data, "ask", "who-owns", "ledgr")
+	if code != 1 || !strings.Contains(out, "component:default/ledger") {
+		t.Errorf("ask of a typo: exit %d\n%s", code, out)
+	}
+	code, out, _ = idpbot(t, "--data-dir", data, "ask", "--as", "alice.nguyen", "team")
+	if code != 0 || !strings.Contains(out, "Payments Team") {
+		t.Errorf("ask --as alice team: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(data, "button.key")); err != nil {
+		t.Errorf("no button key kept in the data directory: %v", err)
+	}
+}
+
+func TestChatReadsStdin(t *testing.T) {
+	data := t.TempDir()
+	var out, errOut bytes.Buffer
+	g := &globals{stdin: strings.NewReader("who-owns ledger\n1\n"), stdout: &out, stderr: &errOut}
+	code := runWith(context.Background(), g, []string{"--data-dir", data, "chat", "--catalog", exampleCatalog})
+	if code != 0 || !strings.Contains(out.String(), "Ledger") || !strings.Contains(out.String(), "On call for Ledger") {
+		t.Fatalf("chat: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(data, "idpbot.log")); err != nil {
+		t.Errorf("chat did not log to DATA_DIR/idpbot.log: %v", err)
+	}
+	if errOut.Len() != 0 {
+		t.Errorf("chat wrote over the prompt: %s", errOut.String())
+	}
+}
+
+func TestServeHealthMetricsAndGracefulStop(t *testing.T) {
+	data := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc := make(chan string, 1)
+	var out, errOut bytes.Buffer
+	g := &globals{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, onListen: func(a string) { addrc <- a }}
+	done := make(chan int, 1)
+	go func() {
+		done <- runWith(ctx, g, []string{"--data-dir", data, "--log-level", "info", "serve", "--listen", "127.0.0.1:0", "--catalog", exampleCatalog})
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case code := <-done:
+		t.Fatalf("serve exited %d before listening:\n%s", code, errOut.String())
+	case <-time.After(time.Minute):
+		t.Fatal("serve did not start listening within a minute")
+	}
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := get("/healthz"); code != 200 || body != "ok\n" {
+		t.Errorf("/healthz: %d %q", code, body)
+	}
+	if code, body := get("/readyz"); code != 200 || !strings.Contains(body, "entities") {
+		t.Errorf("/readyz: %d %q", code, body)
+	}
+	if code, body := get("/metrics"); code != 200 || !strings.Contains(body, "go_goroutines") {
+		t.Errorf("/metrics: %d", code)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve exited %d after SIGTERM-equivalent:\n%s", code, errOut.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("serve did not stop within a minute of cancellation")
+	}
+	if !strings.Contains(errOut.String(), `"msg":"shutting down"`) {
+		t.Errorf("no shutdown log:\n%s", errOut.String())
+	}
+	// The catalog was closed cleanly: it opens again at once.
+	if code, out, errOut := idpbot(t, "--data-dir", data, "catalog", "who-owns", "ledger"); code != 0 {
+		t.Errorf("reopen after serve: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func TestExampleConfigIsValid(t *testing.T) {
+	if _, err := loadConfig(filepath.Join("..", "..", "deploy", "examples", "config.yaml"), func(string) string { return "" }); err != nil {
+		t.Fatal(err)
+	}
+}
