@@ -94,11 +94,11 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 			errc <- fmt.Errorf("http: %w", err)
 		}
 	}()
+	ready.Store(true)
+	a.log.Info("serving", "listen", ln.Addr().String(), "entities", a.store.Count(), "slack", cfg.slackEnabled())
 	if g.onListen != nil {
 		g.onListen(ln.Addr().String())
 	}
-	a.log.Info("serving", "listen", ln.Addr().String(), "entities", a.store.Count(), "slack", cfg.slackEnabled())
-	ready.Store(true)
 
 	if withConsole {
 		fmt.Fprintf(g.stdout, "idpbot: %d catalog entities; HTTP on http://%s (health, metrics); logs in %s\n", a.store.Count(), ln.Addr(), cfg.Log.File)
