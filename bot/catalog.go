@@ -18,19 +18,10 @@ type Catalog interface {
 
 var _ Catalog = (*catalog.Store)(nil)
 
-// OnCallSource tells who is on call now for an owner; the integrations
-// (PagerDuty, Opsgenie, rotations in YAML) implement it.
+// OnCallSource tells who is on call now and next for an ownership answer
+// (the owner team or person); the integrations (rotations kept in the
+// catalog, PagerDuty, Opsgenie) implement it. A nil answer with a nil error
+// means the source knows nothing of this owner.
 type OnCallSource interface {
-	OnCall(ctx context.Context, o *catalog.Ownership) ([]Shift, error)
-}
-
-// Shift is one person on call.
-type Shift struct {
-	Person catalog.Person
-	// Schedule names the rotation or escalation level ("Payments primary").
-	Schedule string
-	Source   string // pagerduty, opsgenie, catalog
-	Until    string // end of the shift as the source gives it, if known
-	// PageURL is where to page them, if the source has one.
-	PageURL string
+	OnCall(ctx context.Context, o *catalog.Ownership) (*catalog.OnCall, error)
 }

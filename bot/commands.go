@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/idpbot/idpbot/catalog"
 )
@@ -76,10 +77,11 @@ func (r *Router) whoOwns(ctx context.Context, c *Call) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ownershipReply(o, c), nil
+	oc, _ := r.lookupOnCall(ctx, o) // the card is useful without it
+	return ownershipReply(o, oc), nil
 }
 
-func ownershipReply(o *catalog.Ownership, c *Call) *Reply {
+func ownershipReply(o *catalog.Ownership, oc *catalog.OnCall) *Reply {
 	e := o.Entity
 	ref := e.Ref().String()
 	rep := &Reply{}
@@ -109,8 +111,21 @@ func ownershipReply(o *catalog.Ownership, c *Call) *Reply {
 	if m := membersText(o.Members, maxMembersShown); len(m) > 0 {
 		fields = append(fields, Field{Label: "Members", Value: m})
 	}
-	if oc := onCallAnnotations(o); len(oc) > 0 {
-		fields = append(fields, Field{Label: "On call", Value: oc})
+	switch {
+	case oc != nil && len(oc.Now) > 0:
+		var v Text
+		for i, s := range oc.Now {
+			if i > 0 {
+				v = append(v, P(", "))
+			}
+			v = append(v, Mention(s.Person.DisplayName, personIDs(s.Person)))
+			if !s.End.IsZero() && i == 0 {
+				v = append(v, P(" until "), When(s.End))
+			}
+		}
+		fields = append(fields, Field{Label: "On call", Value: v})
+	case len(onCallAnnotations(o)) > 0:
+		fields = append(fields, Field{Label: "On call", Value: onCallAnnotations(o)})
 	}
 	if len(o.Parents) > 0 {
 		names := make([]string, len(o.Parents))
@@ -152,37 +167,25 @@ func (r *Router) onCall(ctx context.Context, c *Call) (*Reply, error) {
 		owner = e.DisplayName()
 	}
 	rep.Blocks = append(rep.Blocks, &Header{Text: "On call for " + e.DisplayName()})
-	var shifts []Shift
-	var sourceErr error
-	if r.oncall != nil {
-		shifts, sourceErr = r.oncall.OnCall(ctx, o)
-	}
+	oc, sourceErr := r.lookupOnCall(ctx, o)
 	switch {
-	case len(shifts) > 0:
-		sec := &Section{}
-		for _, s := range shifts {
-			v := Text{Mention(s.Person.DisplayName, personIDs(s.Person))}
-			if s.Until != "" {
-				v = append(v, P(" until "+s.Until))
-			}
-			if s.PageURL != "" {
-				v = append(v, P(" · "), L("page", s.PageURL))
-			}
-			label := s.Schedule
-			if label == "" {
-				label = s.Source
-			}
-			sec.Fields = append(sec.Fields, Field{Label: label, Value: v})
+	case oc != nil && len(oc.Now) > 0:
+		sec := &Section{Fields: shiftFields(oc.Now, true)}
+		if oc.Stale {
+			sec.Text = T(fmt.Sprintf("The on-call provider is not answering; this is what it said %s ago.", age(r.now().Sub(oc.AsOf))))
 		}
 		rep.Blocks = append(rep.Blocks, sec)
-		rep.Text = fmt.Sprintf("On call for %s: %s.", e.Ref(), shifts[0].Person.DisplayName)
-	default:
-		msg := "No on-call integration answered for this owner"
-		if r.oncall == nil {
-			msg = "No on-call integration (PagerDuty, Opsgenie) is configured"
+		if len(oc.Next) > 0 {
+			rep.Blocks = append(rep.Blocks, &Section{Text: Text{B("Next")}, Fields: shiftFields(oc.Next, false)})
 		}
-		if sourceErr != nil {
-			msg = "The on-call integration did not answer (" + userSafe(sourceErr) + ")"
+		rep.Text = fmt.Sprintf("On call for %s: %s.", e.Ref(), oc.Now[0].Person.DisplayName)
+	default:
+		msg := "No on-call schedule covers this owner"
+		switch {
+		case sourceErr != nil:
+			msg = "The on-call provider did not answer (" + userSafe(sourceErr) + ")"
+		case r.oncall == nil:
+			msg = "No on-call source (rotations, PagerDuty, Opsgenie) is configured"
 		}
 		rep.Blocks = append(rep.Blocks, &Section{Text: T(msg + "; reach the owning team directly.")})
 		rep.Text = fmt.Sprintf("On call for %s: unknown; owner %s.", e.Ref(), owner)
@@ -197,7 +200,7 @@ func (r *Router) onCall(ctx context.Context, c *Call) (*Reply, error) {
 	if oc := onCallAnnotations(o); len(oc) > 0 {
 		fallback.Fields = append(fallback.Fields, Field{Label: "Paging", Value: oc})
 	}
-	if len(shifts) == 0 {
+	if oc == nil || len(oc.Now) == 0 {
 		if m := membersText(o.Members, maxMembersShown); len(m) > 0 {
 			fallback.Fields = append(fallback.Fields, Field{Label: "Members", Value: m})
 		}
@@ -210,6 +213,64 @@ func (r *Router) onCall(ctx context.Context, c *Call) (*Reply, error) {
 	}
 	rep.Blocks = append(rep.Blocks, &Context{Text: Text{C(e.Ref().String())}})
 	return rep, nil
+}
+
+// lookupOnCall asks the on-call source, if any, within the router's on-call
+// budget, so that a slow provider never holds up a reply.
+func (r *Router) lookupOnCall(ctx context.Context, o *catalog.Ownership) (*catalog.OnCall, error) {
+	if r.oncall == nil {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.onCallBudget)
+	defer cancel()
+	oc, err := r.oncall.OnCall(ctx, o)
+	if err != nil {
+		r.log.WarnContext(ctx, "on-call lookup failed", "entity", o.Entity.Ref().String(), "error", err.Error())
+		return nil, err
+	}
+	return oc, nil
+}
+
+// shiftFields shows shifts as "Level 1 · Schedule: @person until …" fields.
+func shiftFields(shifts []catalog.Shift, now bool) []Field {
+	var fields []Field
+	for _, s := range shifts {
+		v := Text{Mention(s.Person.DisplayName, personIDs(s.Person))}
+		switch {
+		case now && !s.End.IsZero():
+			v = append(v, P(" until "), When(s.End))
+		case !now && !s.Start.IsZero():
+			v = append(v, P(" from "), When(s.Start))
+			if !s.End.IsZero() {
+				v = append(v, P(" to "), When(s.End))
+			}
+		}
+		if s.PageURL != "" {
+			v = append(v, P(" · "), L("page", s.PageURL))
+		}
+		label := s.Schedule
+		if label == "" {
+			label = s.Source
+		}
+		if s.Level > 1 {
+			label = fmt.Sprintf("%s (level %d)", label, s.Level)
+		}
+		fields = append(fields, Field{Label: label, Value: v})
+	}
+	return fields
+}
+
+// age is a duration as people say it: "40 seconds", "3 minutes", "2 hours".
+func age(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return plural(int(d.Seconds()), "second")
+	case d < time.Hour:
+		return plural(int(d.Minutes()), "minute")
+	case d < 48*time.Hour:
+		return plural(int(d.Hours()), "hour")
+	}
+	return plural(int(d.Hours()/24), "day")
 }
 
 func (r *Router) search(ctx context.Context, c *Call) (*Reply, error) {
@@ -574,7 +635,7 @@ func refsText(refs []string, max int) Text {
 }
 
 func kindLabel(kind string, n int) string {
-	labels := map[string]string{"component": "Components", "api": "APIs", "resource": "Resources", "system": "Systems", "domain": "Domains", "group": "Groups", "user": "Users"}
+	labels := map[string]string{"component": "Components", "api": "APIs", "resource": "Resources", "system": "Systems", "domain": "Domains", "group": "Groups", "user": "Users", "rotation": "Rotations"}
 	l, ok := labels[kind]
 	if !ok {
 		l = kind

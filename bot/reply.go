@@ -1,6 +1,9 @@
 package bot
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Platform names a front door.
 type Platform string
@@ -118,6 +121,9 @@ const (
 	Link
 	UserMention
 	ChannelMention
+	// Time is a moment; platforms that can show it in the reader's time
+	// zone do (Slack's <!date>, Discord's <t:…>), others show Text.
+	Time
 )
 
 // Span is one run of rich text. For a mention, IDs holds the platform
@@ -128,6 +134,7 @@ type Span struct {
 	Text string
 	URL  string
 	IDs  map[Platform]string
+	At   time.Time
 }
 
 // T is plain text.
@@ -154,6 +161,12 @@ func Mention(name string, ids map[Platform]string) Span {
 // unknown.
 func ChannelRef(name string, ids map[Platform]string) Span {
 	return Span{Kind: ChannelMention, Text: name, IDs: ids}
+}
+
+// When is a moment shown in the reader's time zone where the platform can;
+// Text is the fallback, in UTC.
+func When(t time.Time) Span {
+	return Span{Kind: Time, At: t, Text: t.UTC().Format("Mon 2 Jan 15:04 MST")}
 }
 
 // Join concatenates spans with sep (plain) between them.

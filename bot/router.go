@@ -104,6 +104,11 @@ type Config struct {
 	Metrics *Metrics
 	// Timeout bounds one command (default 10 s).
 	Timeout time.Duration
+	// OnCallBudget bounds an on-call lookup inside a command (default 1 s):
+	// a provider slower than that is left out of the answer.
+	OnCallBudget time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
 }
 
 // Router parses command text and runs commands.
@@ -115,8 +120,11 @@ type Router struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	timeout  time.Duration
-	cmds     map[string]*Command
-	order    []*Command
+	now      func() time.Time
+	// onCallBudget bounds on-call lookups.
+	onCallBudget time.Duration
+	cmds         map[string]*Command
+	order        []*Command
 }
 
 // NewRouter returns a router with the built-in commands.
@@ -139,6 +147,14 @@ func NewRouter(cfg Config) (*Router, error) {
 	}
 	if r.timeout <= 0 {
 		r.timeout = 10 * time.Second
+	}
+	r.onCallBudget = cfg.OnCallBudget
+	if r.onCallBudget <= 0 {
+		r.onCallBudget = time.Second
+	}
+	r.now = cfg.Now
+	if r.now == nil {
+		r.now = time.Now
 	}
 	if err := r.Register(builtinCommands(r)...); err != nil {
 		return nil, err

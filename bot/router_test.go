@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idpbot/idpbot/bot"
 	"github.com/idpbot/idpbot/bot/bottest"
@@ -306,37 +307,90 @@ func TestTeamAndWhoAmIUseTheCallersIdentity(t *testing.T) {
 func TestOnCallWithoutIntegration(t *testing.T) {
 	f := newFixture(t)
 	got := plain(f.router.Handle(context.Background(), slackReq("oncall payments-api")))
-	for _, want := range []string{"On call for Payments API", "No on-call integration", "Paging: PagerDuty service PX7Q2LM", "Members: @Alice Nguyen"} {
+	for _, want := range []string{"On call for Payments API", "No on-call source (rotations, PagerDuty, Opsgenie) is configured", "Paging: PagerDuty service PX7Q2LM", "Members: @Alice Nguyen"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("oncall lacks %q:\n%s", want, got)
 		}
 	}
 }
 
+// fixedOnCall is an on-call source with a fixed answer.
 type fixedOnCall struct {
-	shifts []bot.Shift
-	err    error
+	oc    *catalog.OnCall
+	err   error
+	block chan struct{} // when set, OnCall waits for it or the context
 }
 
-func (o fixedOnCall) OnCall(context.Context, *catalog.Ownership) ([]bot.Shift, error) {
-	return o.shifts, o.err
+func (o fixedOnCall) OnCall(ctx context.Context, _ *catalog.Ownership) (*catalog.OnCall, error) {
+	if o.block != nil {
+		select {
+		case <-o.block:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return o.oc, o.err
 }
 
 func TestOnCallFromASource(t *testing.T) {
 	store := bottest.ExampleCatalog(t)
-	src := fixedOnCall{shifts: []bot.Shift{{
-		Person:   catalog.Person{Ref: "user:default/bilal.haddad", DisplayName: "Bilal Haddad", SlackID: "U01BILAL"},
-		Schedule: "Payments primary", Source: "pagerduty", Until: "2026-11-27 09:00 UTC",
-	}}}
-	r := bottest.Router(t, store, bot.Config{OnCall: src})
-	got := plain(r.Handle(context.Background(), slackReq("oncall payments-api")))
-	if !strings.Contains(got, "Payments primary: @Bilal Haddad until 2026-11-27 09:00 UTC") {
-		t.Errorf("oncall with a source:\n%s", got)
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	bilal := catalog.Person{Ref: "user:default/bilal.haddad", DisplayName: "Bilal Haddad", SlackID: "U01BILAL"}
+	carmen := catalog.Person{Ref: "user:default/carmen.ortiz", DisplayName: "Carmen Ortiz"}
+	answer := &catalog.OnCall{
+		AsOf: now,
+		Now: []catalog.Shift{
+			{Person: bilal, Level: 1, Schedule: "Payments primary", Source: "rotation", Start: now.Add(-time.Hour), End: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)},
+			{Person: carmen, Level: 2, Schedule: "Payments secondary", Source: "rotation"},
+		},
+		Next: []catalog.Shift{{Person: carmen, Level: 1, Schedule: "Payments primary", Source: "rotation",
+			Start: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}},
 	}
+	r := bottest.Router(t, store, bot.Config{OnCall: fixedOnCall{oc: answer}, Now: func() time.Time { return now }})
+	got := plain(r.Handle(context.Background(), slackReq("oncall payments-api")))
+	for _, want := range []string{
+		"Payments primary: @Bilal Haddad until Fri 27 Nov 09:00 UTC",
+		"Payments secondary (level 2): @Carmen Ortiz",
+		"Next", "Payments primary: @Carmen Ortiz from Fri 27 Nov 09:00 UTC to Sat 28 Nov 09:00 UTC",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("oncall lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "Members:") {
+		t.Errorf("oncall with shifts still lists members as a fallback:\n%s", got)
+	}
+	got = plain(r.Handle(context.Background(), slackReq("who-owns payments-api")))
+	if !strings.Contains(got, "On call: @Bilal Haddad until Fri 27 Nov 09:00 UTC, @Carmen Ortiz") {
+		t.Errorf("who-owns lacks the on-call now:\n%s", got)
+	}
+
+	stale := *answer
+	stale.AsOf, stale.Stale = now.Add(-3*time.Minute), true
+	r = bottest.Router(t, store, bot.Config{OnCall: fixedOnCall{oc: &stale}, Now: func() time.Time { return now }})
+	if got := plain(r.Handle(context.Background(), slackReq("oncall payments-api"))); !strings.Contains(got, "what it said 3 minutes ago") {
+		t.Errorf("stale answer without its age:\n%s", got)
+	}
+
 	r = bottest.Router(t, store, bot.Config{OnCall: fixedOnCall{err: errors.New("pagerduty: 503 Service Unavailable")}})
 	got = plain(r.Handle(context.Background(), slackReq("oncall payments-api")))
 	if !strings.Contains(got, "did not answer (pagerduty: 503 Service Unavailable)") || !strings.Contains(got, "Members:") {
 		t.Errorf("oncall with a failing source:\n%s", got)
+	}
+}
+
+func TestOnCallNeverWaitsForAHangingSource(t *testing.T) {
+	store := bottest.ExampleCatalog(t)
+	hang := make(chan struct{})
+	defer close(hang)
+	r := bottest.Router(t, store, bot.Config{OnCall: fixedOnCall{block: hang}, OnCallBudget: 50 * time.Millisecond})
+	rep := r.Handle(context.Background(), slackReq("who-owns payments-api"))
+	if rep.IsError || !strings.Contains(plain(rep), "Owner: Payments Team") {
+		t.Errorf("who-owns with a hanging source:\n%s", plain(rep))
+	}
+	rep = r.Handle(context.Background(), slackReq("oncall payments-api"))
+	if rep.IsError || !strings.Contains(plain(rep), "did not answer") {
+		t.Errorf("oncall with a hanging source:\n%s", plain(rep))
 	}
 }
 

@@ -80,6 +80,8 @@ func text(t bot.Text) string {
 			} else {
 				b.WriteString(strings.TrimPrefix(s.URL, "mailto:"))
 			}
+		case bot.Time:
+			b.WriteString(s.At.Local().Format("Mon 2 Jan 15:04 MST"))
 		case bot.UserMention:
 			b.WriteString("@" + s.Text)
 		case bot.ChannelMention:

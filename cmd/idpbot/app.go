@@ -13,6 +13,7 @@ import (
 
 	"github.com/idpbot/idpbot/bot"
 	"github.com/idpbot/idpbot/catalog"
+	"github.com/idpbot/idpbot/integrations/rotations"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -123,6 +124,7 @@ func newApp(ctx context.Context, g *globals, cfg *config) (a *app, err error) {
 	a.ident = bot.NewIdentity(a.store, nil, 0)
 	a.router, err = bot.NewRouter(bot.Config{
 		Catalog: a.store, Signer: signer, Identity: a.ident,
+		OnCall: rotations.New(a.store, rotations.WithLogger(a.log.With("component", "rotations"))),
 		Logger: a.log.With("component", "bot"), Metrics: metrics,
 	})
 	if err != nil {
