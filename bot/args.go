@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // MaxCommandText bounds the text of one command; longer text is refused
@@ -35,11 +36,14 @@ func Split(text string) ([]string, error) {
 		quoteAt int
 		escape  bool
 	)
-	runes := []rune(text)
-	for i, r := range runes {
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		raw := text[i : i+size] // kept as is: invalid bytes survive
+		pos := i
+		i += size
 		switch {
 		case escape:
-			cur.WriteRune(r)
+			cur.WriteString(raw)
 			escape = false
 		case quote != 0:
 			switch {
@@ -48,12 +52,12 @@ func Split(text string) ([]string, error) {
 			case r == '\\' && quote == '"':
 				escape = true
 			default:
-				cur.WriteRune(r)
+				cur.WriteString(raw)
 			}
 		case r == '\\':
 			escape, inWord = true, true
 		case r == '"' || r == '\'' || r == '“' || r == '‘' || r == '”' || r == '’':
-			quote, quoteAt, inWord = closing(r), i, true
+			quote, quoteAt, inWord = closing(r), utf8.RuneCountInString(text[:pos]), true
 		case unicode.IsSpace(r):
 			if inWord {
 				words = append(words, cur.String())
@@ -61,7 +65,7 @@ func Split(text string) ([]string, error) {
 				inWord = false
 			}
 		default:
-			cur.WriteRune(r)
+			cur.WriteString(raw)
 			inWord = true
 		}
 	}
@@ -146,4 +150,16 @@ func isName(s string) bool {
 		}
 	}
 	return true
+}
+
+// Quote returns w so that Split gives it back as one word; front doors with
+// typed options use it to build the command text.
+func Quote(w string) string {
+	plain := w != "" && !strings.ContainsFunc(w, func(r rune) bool {
+		return unicode.IsSpace(r) || strings.ContainsRune("\"'\\“”‘’", r)
+	})
+	if plain {
+		return w
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(w) + `"`
 }

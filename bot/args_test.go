@@ -97,6 +97,9 @@ func FuzzSplit(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		if got, err := Split(Quote(s)); err != nil || len(got) != 1 || got[0] != s {
+			t.Fatalf("Split(Quote(%q)) = %q, %v", s, got, err)
+		}
 		words, err := Split(s)
 		if err != nil {
 			return

@@ -14,6 +14,7 @@ type Catalog interface {
 	Get(ctx context.Context, ref string) (*catalog.Entity, error)
 	Search(ctx context.Context, req catalog.SearchRequest) (*catalog.SearchResult, error)
 	List(ctx context.Context, f catalog.Filter, limit int) ([]*catalog.Entity, error)
+	Complete(ctx context.Context, prefix string, n int) ([]catalog.Ref, error)
 }
 
 var _ Catalog = (*catalog.Store)(nil)

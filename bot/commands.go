@@ -20,54 +20,60 @@ const (
 func builtinCommands(r *Router) []*Command {
 	return []*Command{
 		{
-			Name: "who-owns", Aliases: []string{"owner", "whoowns"}, Args: "<entity>",
+			Name: "who-owns", Aliases: []string{"owner", "whoowns"},
+			Args:    []Arg{{Name: "entity", Help: "a service, API, resource… by name or ref", Required: true, Complete: CompleteEntity}},
 			Summary: "who owns a service, API or resource, and how to reach them",
 			Help: "Shows the owning team or person, their channel, members, the groups above them, " +
 				"the on-call source, and the runbook, repo and docs links. <entity> is a name " +
 				"(payments-api), a partial ref (component:payments-api) or a full ref.",
 			Examples: []string{"who-owns payments-api", "who-owns component:default/ledger --public"},
-			MinWords: 1, MaxWords: 1, Run: r.whoOwns,
+			Run:      r.whoOwns,
 		},
 		{
-			Name: "oncall", Aliases: []string{"on-call"}, Args: "<entity|team>",
+			Name: "oncall", Aliases: []string{"on-call"},
+			Args:     []Arg{{Name: "entity", Help: "a service or a team", Required: true, Complete: CompleteEntity}},
 			Summary:  "who is on call for a service or team, and how to page them",
 			Help:     "Finds the owner of <entity> (or the team itself) and shows who is on call now, from the configured on-call integrations, with the team channel and members to fall back on.",
 			Examples: []string{"oncall payments-api", "oncall payments"},
-			MinWords: 1, MaxWords: 1, Run: r.onCall,
+			Run:      r.onCall,
 		},
 		{
-			Name: "search", Aliases: []string{"find"}, Args: "<text>",
+			Name: "search", Aliases: []string{"find"},
+			Args:    []Arg{{Name: "text", Help: "words to look for", Required: true, Rest: true}},
 			Summary: "full-text search of the catalog",
 			Help:    "Searches names, titles, descriptions, tags, owners and systems; prefixes and small typos match too.",
 			Flags: []Flag{
-				{Name: "kind", Value: "KIND", Help: "only this kind (component, api, resource, system, domain, group, user)"},
-				{Name: "limit", Value: "N", Help: "how many hits to show, 1 to 20 (default 5)"},
+				{Name: "kind", Value: "KIND", Help: "only this kind", Choices: catalogKinds},
+				{Name: "limit", Value: "N", Help: "how many hits to show, 1 to 20 (default 5)", Int: true},
 			},
 			Examples: []string{"search ledger", "search payments --kind=api", `search "card tokenization"`},
-			MinWords: 1, MaxWords: -1, Run: r.search,
+			Run:      r.search,
 		},
 		{
-			Name: "show", Aliases: []string{"get", "info"}, Args: "<entity>",
+			Name: "show", Aliases: []string{"get", "info"},
+			Args:     []Arg{{Name: "entity", Help: "any catalog entity by name or ref", Required: true, Complete: CompleteEntity}},
 			Summary:  "the catalog card of one entity with its relations",
 			Examples: []string{"show payments-api", "show system:payments"},
-			MinWords: 1, MaxWords: 1, Run: r.show,
+			Run:      r.show,
 		},
 		{
-			Name: "team", Aliases: []string{"group"}, Args: "[<team>]",
+			Name: "team", Aliases: []string{"group"},
+			Args:     []Arg{{Name: "team", Help: "a team (yours if omitted)", Complete: CompleteTeam}},
 			Summary:  "a team's members, channel and what it owns (yours if you name none)",
 			Examples: []string{"team payments", "team"},
-			MinWords: 0, MaxWords: 1, Run: r.team,
+			Run:      r.team,
 		},
 		{
-			Name: "whoami", Args: "",
-			Summary:  "which catalog user you are, and your teams",
-			MinWords: 0, MaxWords: 0, Run: r.whoAmI,
+			Name:    "whoami",
+			Summary: "which catalog user you are, and your teams",
+			Run:     r.whoAmI,
 		},
 		{
-			Name: "help", Args: "[<command>]",
+			Name:     "help",
+			Args:     []Arg{{Name: "command", Help: "a command to explain", Complete: CompleteCommand}},
 			Summary:  "list the commands, or explain one",
 			Examples: []string{"help", "help who-owns"},
-			MinWords: 0, MaxWords: 1, Run: r.help,
+			Run:      r.help,
 		},
 	}
 }

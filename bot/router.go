@@ -17,26 +17,83 @@ import (
 
 // Command is one subcommand of /idp.
 type Command struct {
-	Name    string
-	Aliases []string
-	// Args is the usage of the positional arguments, e.g. "<entity>".
-	Args     string
+	Name     string
+	Aliases  []string
 	Summary  string
 	Help     string
 	Examples []string
-	Flags    []Flag
-	// MinWords and MaxWords bound the positional words (MaxWords < 0: no
-	// bound).
-	MinWords, MaxWords int
-	Run                func(ctx context.Context, c *Call) (*Reply, error)
+	// Args are the positional arguments, in order. Front doors with typed
+	// commands (Discord) make an option of each.
+	Args  []Arg
+	Flags []Flag
+	Run   func(ctx context.Context, c *Call) (*Reply, error)
 }
 
+// Arg is a positional argument.
+type Arg struct {
+	Name     string
+	Help     string
+	Required bool
+	// Rest takes every remaining word (free text); only the last may.
+	Rest bool
+	// Complete says what names complete this argument (typeahead).
+	Complete Completion
+}
+
+// Completion is the kind of names an argument takes.
+type Completion int
+
+// Completions.
+const (
+	NoCompletion Completion = iota
+	CompleteEntity
+	CompleteTeam
+	CompleteCommand
+)
+
 // Flag documents one --flag of a command. Value is the placeholder of its
-// value ("N"), empty for a switch.
+// value ("N"), empty for a switch. Int says the value is a whole number;
+// Choices, when set, are its only values.
 type Flag struct {
-	Name  string
-	Value string
-	Help  string
+	Name    string
+	Value   string
+	Help    string
+	Int     bool
+	Choices []string
+}
+
+// GlobalFlags are the flags every command takes (--public, --help).
+func GlobalFlags() []Flag { return slices.Clone(globalFlags) }
+
+// argsUsage is the usage of the positional arguments: "<entity>",
+// "[<team>]", "<text>...".
+func (c *Command) argsUsage() string {
+	var parts []string
+	for _, a := range c.Args {
+		u := "<" + a.Name + ">"
+		if a.Rest {
+			u += "..."
+		}
+		if !a.Required {
+			u = "[" + u + "]"
+		}
+		parts = append(parts, u)
+	}
+	return strings.Join(parts, " ")
+}
+
+// wordBounds is the least and most positional words (most < 0: no bound).
+func (c *Command) wordBounds() (least, most int) {
+	for _, a := range c.Args {
+		if a.Required {
+			least++
+		}
+		if a.Rest {
+			return least, -1
+		}
+		most++
+	}
+	return least, most
 }
 
 // globalFlags are accepted by every command.
@@ -274,15 +331,15 @@ func (r *Router) checkArgs(c *Call) error {
 		}
 	}
 	n := len(c.Args.Words)
-	if n < c.Command.MinWords {
-		what := c.Command.Args
-		if what == "" {
-			what = "an argument"
-		}
-		return Errorf("%s needs %s.", c.Command.Name, what).WithHint("usage: %s", c.Usage())
+	least, most := c.Command.wordBounds()
+	if n < least {
+		return Errorf("%s needs %s.", c.Command.Name, c.Command.argsUsage()).WithHint("usage: %s", c.Usage())
 	}
-	if c.Command.MaxWords >= 0 && n > c.Command.MaxWords {
-		return Errorf("%s takes %s, not %q.", c.Command.Name, plural(c.Command.MaxWords, "argument"), strings.Join(c.Args.Words, " ")).
+	if most >= 0 && n > most {
+		if most == 0 {
+			return Errorf("%s takes no arguments, not %q.", c.Command.Name, strings.Join(c.Args.Words, " ")).WithHint("usage: %s", c.Usage())
+		}
+		return Errorf("%s takes %s, not %q.", c.Command.Name, plural(most, "argument"), strings.Join(c.Args.Words, " ")).
 			WithHint("usage: %s; quote a name with spaces", c.Usage())
 	}
 	return nil
@@ -380,8 +437,8 @@ func prefix(req *Request) string {
 
 func (r *Router) usage(req *Request, c *Command) string {
 	u := prefix(req) + " " + c.Name
-	if c.Args != "" {
-		u += " " + c.Args
+	if a := c.argsUsage(); a != "" {
+		u += " " + a
 	}
 	for _, f := range c.Flags {
 		if f.Value != "" {
@@ -458,4 +515,43 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
+}
+
+// Complete suggests up to n values for an argument of kind c starting with
+// prefix (typeahead): entity refs, team refs or command names.
+func (r *Router) Complete(ctx context.Context, c Completion, prefix string, n int) ([]string, error) {
+	if n <= 0 {
+		n = 25
+	}
+	switch c {
+	case CompleteCommand:
+		var out []string
+		for _, cmd := range r.order {
+			if strings.HasPrefix(cmd.Name, strings.ToLower(prefix)) && len(out) < n {
+				out = append(out, cmd.Name)
+			}
+		}
+		return out, nil
+	case CompleteEntity, CompleteTeam:
+		ask := n
+		if c == CompleteTeam {
+			ask = n * 4 // teams are a few of the names sharing a prefix
+		}
+		refs, err := r.cat.Complete(ctx, strings.TrimSpace(prefix), ask)
+		if err != nil {
+			return nil, err
+		}
+		var out []string
+		for _, ref := range refs {
+			if c == CompleteTeam && !strings.EqualFold(ref.Kind, catalog.KindGroup) {
+				continue
+			}
+			if len(out) == n {
+				break
+			}
+			out = append(out, ref.String())
+		}
+		return out, nil
+	}
+	return nil, nil
 }

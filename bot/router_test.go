@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -197,7 +198,7 @@ func TestUserErrors(t *testing.T) {
 		{name: "typo command", text: "serch ledger", want: []string{`Did you mean "search"?`}, buttons: []string{"search --help"}},
 		{name: "missing argument", text: "who-owns", want: []string{"who-owns needs <entity>", "usage: /idp who-owns <entity>"}},
 		{name: "too many arguments", text: "who-owns payments api", want: []string{"takes 1 argument", "quote a name"}},
-		{name: "unknown flag", text: "search x --colour", want: []string{"search has no flag --colour", "usage: /idp search <text> [--kind=KIND] [--limit=N]"}},
+		{name: "unknown flag", text: "search x --colour", want: []string{"search has no flag --colour", "usage: /idp search <text>... [--kind=KIND] [--limit=N]"}},
 		{name: "bad limit", text: "search x --limit=500", want: []string{"--limit=500: give a whole number from 1 to 20"}},
 		{name: "bad kind", text: "search x --kind=service", want: []string{"--kind=service is not a kind", "component, api"}},
 		{name: "unclosed quote", text: `search "ledger`, want: []string{"could not read that command", "is not closed"}},
@@ -397,10 +398,10 @@ func TestOnCallNeverWaitsForAHangingSource(t *testing.T) {
 func TestInternalErrorsShowOnlyTheRequestID(t *testing.T) {
 	f := newFixture(t)
 	err := f.router.Register(
-		&bot.Command{Name: "boom", MaxWords: -1, Run: func(context.Context, *bot.Call) (*bot.Reply, error) {
+		&bot.Command{Name: "boom", Args: []bot.Arg{{Name: "x", Rest: true}}, Run: func(context.Context, *bot.Call) (*bot.Reply, error) {
 			return nil, errors.New("badger: value log corrupt at /secret/path")
 		}},
-		&bot.Command{Name: "panic", MaxWords: -1, Run: func(context.Context, *bot.Call) (*bot.Reply, error) {
+		&bot.Command{Name: "panic", Args: []bot.Arg{{Name: "x", Rest: true}}, Run: func(context.Context, *bot.Call) (*bot.Reply, error) {
 			panic("nil map")
 		}},
 	)
@@ -423,5 +424,40 @@ func TestInternalErrorsShowOnlyTheRequestID(t *testing.T) {
 	}
 	if err := f.router.Register(&bot.Command{Name: "search"}); err == nil {
 		t.Error("registering a taken name succeeded")
+	}
+}
+
+func TestComplete(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	got, err := f.router.Complete(ctx, bot.CompleteEntity, "payments-a", 5)
+	if err != nil || !slices.Contains(got, "component:default/payments-api") {
+		t.Errorf("entities for payments-a = %v, %v", got, err)
+	}
+	got, err = f.router.Complete(ctx, bot.CompleteTeam, "pay", 5)
+	if err != nil || len(got) != 1 || got[0] != "group:default/payments" {
+		t.Errorf("teams for pay = %v, %v; want only group:default/payments", got, err)
+	}
+	got, _ = f.router.Complete(ctx, bot.CompleteCommand, "wh", 5)
+	if !slices.Equal(got, []string{"who-owns", "whoami"}) {
+		t.Errorf("commands for wh = %v", got)
+	}
+	got, _ = f.router.Complete(ctx, bot.CompleteEntity, "zzzz", 5)
+	if len(got) != 0 {
+		t.Errorf("entities for zzzz = %v", got)
+	}
+}
+
+func TestCommandMetadata(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range f.router.Commands() {
+		if c.Summary == "" || c.Run == nil {
+			t.Errorf("%s: missing summary or Run", c.Name)
+		}
+		for i, a := range c.Args {
+			if a.Rest && i != len(c.Args)-1 {
+				t.Errorf("%s: only the last argument may take the rest", c.Name)
+			}
+		}
 	}
 }

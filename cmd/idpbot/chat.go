@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/idpbot/idpbot/bot"
 	"github.com/idpbot/idpbot/bot/console"
 	"github.com/spf13/cobra"
 )
@@ -84,10 +85,7 @@ can rely on it. Logs go to stderr at --log-level (warn by default).`,
 func quoteArgs(args []string) string {
 	out := make([]string, len(args))
 	for i, a := range args {
-		if strings.ContainsAny(a, " \t\"'\\") {
-			a = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(a) + `"`
-		}
-		out[i] = a
+		out[i] = bot.Quote(a)
 	}
 	return strings.Join(out, " ")
 }
