@@ -15,7 +15,7 @@ build:
 # SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN are set) on
 # $(LISTEN); logs go to ./data/idpbot.log.
 run: build
-	$(BIN) --data-dir $(DATA) serve --console --listen $(LISTEN) --catalog $(EXAMPLE)
+	$(BIN) --data-dir $(DATA) serve --console --listen $(LISTEN) --catalog $(EXAMPLE) --scorecards deploy/examples/scorecards
 
 test:
 	$(GO) vet ./...

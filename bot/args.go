@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -21,6 +22,32 @@ type Args struct {
 	// ParamOrder and FlagOrder keep the order typed, for messages.
 	ParamOrder []string
 	FlagOrder  []string
+	// next is, for a --flag typed without =value, the index in Words of the
+	// word right after it (-1: none), so that "--team payments" can give
+	// the flag its value once the command says the flag takes one.
+	next map[string]int
+}
+
+// BindValues gives each flag in takesValue that was typed without "=value"
+// the word that follows it ("--team payments" is "--team=payments").
+func (a *Args) BindValues(takesValue map[string]bool) {
+	type bind struct {
+		flag string
+		idx  int
+	}
+	var binds []bind
+	for name, idx := range a.next {
+		if takesValue[name] && idx >= 0 && a.Flags[name] == "" {
+			binds = append(binds, bind{name, idx})
+		}
+	}
+	// Remove from the highest index down so that lower indices stay valid.
+	sort.Slice(binds, func(i, j int) bool { return binds[i].idx > binds[j].idx })
+	for _, b := range binds {
+		a.Flags[b.flag] = a.Words[b.idx]
+		a.Words = append(a.Words[:b.idx], a.Words[b.idx+1:]...)
+	}
+	a.next = nil
 }
 
 // Split breaks text into words. Single and double quotes group words (typed
@@ -102,9 +129,12 @@ func ParseArgs(text string) (*Args, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Args{Params: map[string]string{}, Flags: map[string]string{}}
+	a := &Args{Params: map[string]string{}, Flags: map[string]string{}, next: map[string]int{}}
 	rest := false
+	lastFlag := "" // a flag typed without =value, waiting for its word
 	for _, w := range words {
+		pending := lastFlag
+		lastFlag = ""
 		switch {
 		case rest:
 			a.Words = append(a.Words, w)
@@ -113,7 +143,7 @@ func ParseArgs(text string) (*Args, error) {
 		case strings.HasPrefix(w, "--") || (strings.HasPrefix(w, "—") && len(w) > len("—")):
 			// "—" is what chat clients make of a typed "--".
 			name := strings.TrimPrefix(strings.TrimPrefix(w, "--"), "—")
-			name, value, _ := strings.Cut(name, "=")
+			name, value, hasValue := strings.Cut(name, "=")
 			name = strings.ToLower(name)
 			if !isName(name) {
 				return nil, fmt.Errorf("%q is not a flag; flags look like --public or --limit=5", w)
@@ -122,6 +152,10 @@ func ParseArgs(text string) (*Args, error) {
 				a.FlagOrder = append(a.FlagOrder, name)
 			}
 			a.Flags[name] = value
+			a.next[name] = -1
+			if !hasValue {
+				lastFlag = name
+			}
 		default:
 			if k, v, ok := strings.Cut(w, "="); ok && isName(k) {
 				k = strings.ToLower(k)
@@ -130,6 +164,9 @@ func ParseArgs(text string) (*Args, error) {
 				}
 				a.Params[k] = v
 				continue
+			}
+			if pending != "" {
+				a.next[pending] = len(a.Words)
 			}
 			a.Words = append(a.Words, w)
 		}

@@ -123,3 +123,23 @@ func FuzzSplit(f *testing.F) {
 		}
 	})
 }
+
+func TestBindValues(t *testing.T) {
+	a, err := ParseArgs(`--team "Payments Team" --all x --limit 3 y --public`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.BindValues(map[string]bool{"team": true, "limit": true})
+	if want := []string{"x", "y"}; !reflect.DeepEqual(a.Words, want) {
+		t.Errorf("words = %q, want %q", a.Words, want)
+	}
+	if want := map[string]string{"team": "Payments Team", "all": "", "limit": "3", "public": ""}; !reflect.DeepEqual(a.Flags, want) {
+		t.Errorf("flags = %q, want %q", a.Flags, want)
+	}
+	// A flag that takes no value leaves the next word alone; "=" forms keep theirs.
+	a, _ = ParseArgs(`--all x --team=a b`)
+	a.BindValues(map[string]bool{"team": true})
+	if !reflect.DeepEqual(a.Words, []string{"x", "b"}) || a.Flags["team"] != "a" {
+		t.Errorf("words %q flags %q", a.Words, a.Flags)
+	}
+}

@@ -68,13 +68,17 @@ func builtinCommands(r *Router) []*Command {
 			Summary: "which catalog user you are, and your teams",
 			Run:     r.whoAmI,
 		},
-		{
-			Name:     "help",
-			Args:     []Arg{{Name: "command", Help: "a command to explain", Complete: CompleteCommand}},
-			Summary:  "list the commands, or explain one",
-			Examples: []string{"help", "help who-owns"},
-			Run:      r.help,
-		},
+	}
+}
+
+// helpCommand is registered last, so that help lists it at the end.
+func helpCommand(r *Router) *Command {
+	return &Command{
+		Name:     "help",
+		Args:     []Arg{{Name: "command", Help: "a command to explain", Complete: CompleteCommand}},
+		Summary:  "list the commands, or explain one",
+		Examples: []string{"help", "help who-owns"},
+		Run:      r.help,
 	}
 }
 

@@ -166,6 +166,12 @@ type Config struct {
 	OnCallBudget time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Scorer answers score and leaderboard; nil: those commands are not
+	// offered.
+	Scorer Scorer
+	// ReportTTL is how long a leaderboard's full evaluation is reused
+	// (default 5 minutes).
+	ReportTTL time.Duration
 }
 
 // Router parses command text and runs commands.
@@ -180,6 +186,8 @@ type Router struct {
 	now      func() time.Time
 	// onCallBudget bounds on-call lookups.
 	onCallBudget time.Duration
+	scorer       Scorer
+	reports      reportCache
 	cmds         map[string]*Command
 	order        []*Command
 }
@@ -214,6 +222,19 @@ func NewRouter(cfg Config) (*Router, error) {
 		r.now = time.Now
 	}
 	if err := r.Register(builtinCommands(r)...); err != nil {
+		return nil, err
+	}
+	if cfg.Scorer != nil {
+		r.scorer = cfg.Scorer
+		r.reports.ttl = cfg.ReportTTL
+		if r.reports.ttl <= 0 {
+			r.reports.ttl = 5 * time.Minute
+		}
+		if err := r.Register(scoreCommands(r)...); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.Register(helpCommand(r)); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -288,6 +309,14 @@ func (r *Router) dispatch(ctx context.Context, req *Request) (name string, reply
 		return "unknown", nil, r.unknownCommand(req, args.Words[0])
 	}
 	args.Words = args.Words[1:]
+	for k, v := range args.next {
+		args.next[k] = v - 1 // the command name is gone
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		takesValue[f.Name] = f.Value != ""
+	}
+	args.BindValues(takesValue)
 	call := &Call{Request: req, Command: cmd, Args: args, router: r}
 	if _, ok := args.Flags["help"]; ok {
 		return cmd.Name, r.helpReply(req, cmd), nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/idpbot/idpbot/bot"
 	"github.com/idpbot/idpbot/bot/bottest"
 	"github.com/idpbot/idpbot/catalog"
+	"github.com/idpbot/idpbot/scoring"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -459,5 +461,63 @@ func TestCommandMetadata(t *testing.T) {
 				t.Errorf("%s: only the last argument may take the rest", c.Name)
 			}
 		}
+	}
+}
+
+func scoringFixture(t *testing.T) *bot.Router {
+	t.Helper()
+	store := bottest.ExampleCatalog(t)
+	cards, problems, err := scoring.Load([]string{filepath.Join(bottest.RepoRoot(t), "deploy", "examples", "scorecards")})
+	if err != nil || len(problems) > 0 {
+		t.Fatal(err, problems)
+	}
+	return bottest.Router(t, store, bot.Config{Scorer: scoring.NewEvaluator(cards, store, nil)})
+}
+
+func TestScoreAndLeaderboard(t *testing.T) {
+	r := scoringFixture(t)
+	ctx := context.Background()
+	got := plain(r.Handle(ctx, slackReq("score payments-gateway")))
+	for _, want := range []string{"Scorecards of Payments Gateway", "Production readiness — Silver", "For Gold:", `no fact "coverage"`, "idpbot facts push"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("score lacks %q:\n%s", want, got)
+		}
+	}
+	got = plain(r.Handle(ctx, slackReq("score payments-rest-api --all")))
+	if !strings.Contains(got, "API hygiene — Gold · score 100/100") || !strings.Contains(got, "✅ Has an owning team") {
+		t.Errorf("score --all:\n%s", got)
+	}
+	if got := plain(r.Handle(ctx, slackReq("score group:payments"))); !strings.Contains(got, "No scorecard applies") {
+		t.Errorf("score of a group:\n%s", got)
+	}
+	got = plain(r.Handle(ctx, slackReq("leaderboard production-readiness")))
+	for _, want := range []string{"Production readiness leaderboard", "🥇 1. ", "Payments Team", "other scorecards: api-hygiene"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("leaderboard lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "Northwind Pay —") {
+		t.Errorf("the organisation is ranked among teams:\n%s", got)
+	}
+	for _, text := range []string{"leaderboard production-readiness --team payments", "leaderboard production-readiness --team=payments"} {
+		got = plain(r.Handle(ctx, slackReq(text)))
+		if !strings.Contains(got, "Production readiness — Payments Team") || !strings.Contains(got, "payments-api") || strings.Contains(got, "cart-service") {
+			t.Errorf("%s:\n%s", text, got)
+		}
+	}
+	rep := r.Handle(ctx, slackReq("leaderboard nope"))
+	if !rep.IsError || !strings.Contains(plain(rep), "use one of api-hygiene, production-readiness") {
+		t.Errorf("unknown scorecard:\n%s", plain(rep))
+	}
+	if got := plain(r.Handle(ctx, slackReq("help"))); !strings.Contains(got, "/idp score <entity>") {
+		t.Errorf("help lacks score:\n%s", got)
+	}
+}
+
+func TestSpaceSeparatedFlagValues(t *testing.T) {
+	f := newFixture(t)
+	got := plain(f.router.Handle(context.Background(), slackReq("search ledger --limit 2")))
+	if !strings.Contains(got, "2 of ") {
+		t.Errorf("search --limit 2:\n%s", got)
 	}
 }

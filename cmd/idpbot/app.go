@@ -14,6 +14,7 @@ import (
 	"github.com/idpbot/idpbot/bot"
 	"github.com/idpbot/idpbot/catalog"
 	"github.com/idpbot/idpbot/integrations/rotations"
+	"github.com/idpbot/idpbot/scoring"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -33,9 +34,10 @@ type app struct {
 
 // appOptions are the command-line settings that override the config file.
 type appOptions struct {
-	configPath   string
-	catalogPaths []string
-	logFile      string
+	configPath     string
+	catalogPaths   []string
+	scorecardPaths []string
+	logFile        string
 }
 
 func (o *appOptions) register(flags interface {
@@ -44,6 +46,7 @@ func (o *appOptions) register(flags interface {
 }) {
 	flags.StringVar(&o.configPath, "config", "", "configuration file (YAML; ${ENV} is replaced); optional")
 	flags.StringSliceVar(&o.catalogPaths, "catalog", nil, "catalog files, directories or globs to ingest at start (repeatable)")
+	flags.StringSliceVar(&o.scorecardPaths, "scorecards", nil, "scorecard files, directories or globs to load (repeatable)")
 	flags.StringVar(&o.logFile, "log-file", "", "write logs to this file instead of stderr")
 }
 
@@ -64,6 +67,9 @@ func (g *globals) loadSettings(o *appOptions, dataDirSet bool) (*config, error) 
 	}
 	if len(o.catalogPaths) > 0 {
 		cfg.Catalog.Paths = o.catalogPaths
+	}
+	if len(o.scorecardPaths) > 0 {
+		cfg.Scorecards.Paths = o.scorecardPaths
 	}
 	if o.logFile != "" {
 		cfg.Log.File = o.logFile
@@ -121,8 +127,21 @@ func newApp(ctx context.Context, g *globals, cfg *config) (a *app, err error) {
 	if err != nil {
 		return nil, err
 	}
+	var scorer bot.Scorer
+	if len(cfg.Scorecards.Paths) > 0 {
+		cards, problems, err := scoring.Load(cfg.Scorecards.Paths)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range problems {
+			a.log.Error("scorecard problem; the scorecard is left out", "problem", p.String())
+		}
+		a.log.Info("scorecards loaded", "scorecards", len(cards), "problems", len(problems))
+		scorer = scoring.NewEvaluator(cards, a.store, nil)
+	}
 	a.ident = bot.NewIdentity(a.store, nil, 0)
 	a.router, err = bot.NewRouter(bot.Config{
+		Scorer:  scorer,
 		Catalog: a.store, Signer: signer, Identity: a.ident,
 		OnCall: rotations.New(a.store, rotations.WithLogger(a.log.With("component", "rotations"))),
 		Logger: a.log.With("component", "bot"), Metrics: metrics,

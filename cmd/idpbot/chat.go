@@ -77,6 +77,9 @@ can rely on it. Logs go to stderr at --log-level (warn by default).`,
 	}
 	o.register(cmd.Flags())
 	cmd.Flags().StringVar(&as, "as", "", "the catalog user to act as (name or ref)")
+	// Flags after the command's first word are the bot command's own
+	// (ask leaderboard --team payments).
+	cmd.Flags().SetInterspersed(false)
 	return cmd
 }
 

@@ -19,14 +19,20 @@ type config struct {
 	DataDir string        `yaml:"data_dir"`
 	Listen  string        `yaml:"listen"`
 	Catalog catalogConfig `yaml:"catalog"`
-	Slack   slackConfig   `yaml:"slack"`
-	Log     logConfig     `yaml:"log"`
-	Buttons buttonsConfig `yaml:"buttons"`
+	// Scorecards are loaded at start (files, directories, globs).
+	Scorecards scorecardsConfig `yaml:"scorecards"`
+	Slack      slackConfig      `yaml:"slack"`
+	Log        logConfig        `yaml:"log"`
+	Buttons    buttonsConfig    `yaml:"buttons"`
 }
 
 type catalogConfig struct {
 	// Paths are ingested at start (files, directories, globs), as one
 	// source.
+	Paths []string `yaml:"paths"`
+}
+
+type scorecardsConfig struct {
 	Paths []string `yaml:"paths"`
 }
 

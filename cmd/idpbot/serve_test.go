@@ -189,3 +189,25 @@ func TestExampleConfigIsValid(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestScorecardsValidate(t *testing.T) {
+	code, out, _ := idpbot(t, "scorecards", "validate", filepath.Join("..", "..", "deploy", "examples", "scorecards"))
+	if code != 0 || !strings.Contains(out, "2 scorecards, 15 rules, 0 errors") {
+		t.Errorf("validate examples: exit %d\n%s", code, out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("apiVersion: idpbot.dev/v1alpha1\nkind: Scorecard\nmetadata: {name: bad}\nspec:\n  levels: [A]\n  rules:\n    - {id: r1, level: A, expr: 'entity.spec.owner =='}\n"), 0o644)
+	code, out, _ = idpbot(t, "scorecards", "validate", bad)
+	if code != 1 || !strings.Contains(out, "bad.yaml:7:") || !strings.Contains(out, "spec.rules[r1].expr") {
+		t.Errorf("validate a bad scorecard: exit %d\n%s", code, out)
+	}
+}
+
+func TestAskScore(t *testing.T) {
+	data := t.TempDir()
+	scorecards := filepath.Join("..", "..", "deploy", "examples", "scorecards")
+	code, out, errOut := idpbot(t, "--data-dir", data, "ask", "--catalog", exampleCatalog, "--scorecards", scorecards, "leaderboard", "production-readiness", "--team", "payments")
+	if code != 0 || !strings.Contains(out, "Production readiness — Payments Team") {
+		t.Errorf("ask leaderboard --team: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -1,0 +1,155 @@
+package scoring
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
+
+	"github.com/idpbot/idpbot/catalog"
+)
+
+// newEnv is the CEL environment of rules: entity and facts are maps of
+// dynamic values; the standard library, string and list extensions apply.
+func newEnv() (*cel.Env, error) {
+	return cel.NewEnv(
+		cel.Variable("entity", cel.MapType(cel.StringType, cel.DynType)),
+		cel.Variable("facts", cel.MapType(cel.StringType, cel.DynType)),
+	)
+}
+
+// The fields of the entity map below spec (which is free-form).
+var entityFields = map[string][]string{
+	"":         {"apiVersion", "kind", "metadata", "spec", "relations"},
+	"metadata": {"name", "namespace", "title", "description", "labels", "annotations", "tags", "links"},
+}
+
+// costLimit bounds one evaluation (a rule looping over a huge list).
+const costLimit = 1_000_000
+
+// compile checks expr: it must parse, type-check, be boolean, and select
+// only fields the entity has. It returns the program and the facts read.
+func compile(env *cel.Env, expr string) (cel.Program, []string, error) {
+	ast, iss := env.Compile(expr)
+	if iss.Err() != nil {
+		return nil, nil, errors.New(strings.ReplaceAll(iss.Err().Error(), "\n", " "))
+	}
+	if t := ast.OutputType(); !t.IsExactType(cel.BoolType) && !t.IsExactType(cel.DynType) {
+		return nil, nil, fmt.Errorf("the expression gives %s; a rule must give true or false", t)
+	}
+	var unknown []string
+	facts := map[string]bool{}
+	celast.PreOrderVisit(ast.NativeRep().Expr(), celast.NewExprVisitor(func(e celast.Expr) {
+		if e.Kind() != celast.SelectKind {
+			return
+		}
+		root, path := selectPath(e)
+		switch root {
+		case "facts":
+			if len(path) > 0 {
+				facts[path[0]] = true
+			}
+		case "entity":
+			if bad := checkEntityPath(path); bad != "" {
+				unknown = append(unknown, bad)
+			}
+		}
+	}))
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, nil, fmt.Errorf("unknown field %s; an entity has %s, and metadata has %s",
+			strings.Join(unknown, ", "), strings.Join(entityFields[""], ", "), strings.Join(entityFields["metadata"], ", "))
+	}
+	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize))
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make([]string, 0, len(facts))
+	for f := range facts {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	return prg, names, nil
+}
+
+// selectPath unwinds a.b.c into root "a" and path [b c]; a root that is
+// not an identifier gives "".
+func selectPath(e celast.Expr) (string, []string) {
+	var path []string
+	for e.Kind() == celast.SelectKind {
+		s := e.AsSelect()
+		path = append([]string{s.FieldName()}, path...)
+		e = s.Operand()
+	}
+	if e.Kind() != celast.IdentKind {
+		return "", nil
+	}
+	return e.AsIdent(), path
+}
+
+// checkEntityPath returns the first unknown field of entity.<path>, or "".
+func checkEntityPath(path []string) string {
+	if len(path) == 0 {
+		return ""
+	}
+	if !contains(entityFields[""], path[0]) {
+		return "entity." + path[0]
+	}
+	if path[0] == "metadata" && len(path) > 1 && !contains(entityFields["metadata"], path[1]) {
+		return "entity.metadata." + path[1]
+	}
+	return ""
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// entityMap is the entity as rules see it: the Backstage descriptor shape,
+// with every metadata field present (empty when unset) so that rules can
+// test them without has().
+func entityMap(e *catalog.Entity) map[string]any {
+	md := e.Metadata
+	labels := make(map[string]any, len(md.Labels))
+	for k, v := range md.Labels {
+		labels[k] = v
+	}
+	annotations := make(map[string]any, len(md.Annotations))
+	for k, v := range md.Annotations {
+		annotations[k] = v
+	}
+	tags := make([]any, len(md.Tags))
+	for i, t := range md.Tags {
+		tags[i] = t
+	}
+	links := make([]any, len(md.Links))
+	for i, l := range md.Links {
+		links[i] = map[string]any{"url": l.URL, "title": l.Title, "icon": l.Icon, "type": l.Type}
+	}
+	rels := make([]any, len(e.Relations))
+	for i, r := range e.Relations {
+		rels[i] = map[string]any{"type": r.Type, "targetRef": r.TargetRef}
+	}
+	spec := e.Spec
+	if spec == nil {
+		spec = map[string]any{}
+	}
+	return map[string]any{
+		"apiVersion": e.APIVersion,
+		"kind":       e.Kind,
+		"metadata": map[string]any{
+			"name": md.Name, "namespace": md.Namespace, "title": md.Title, "description": md.Description,
+			"labels": labels, "annotations": annotations, "tags": tags, "links": links,
+		},
+		"spec":      spec,
+		"relations": rels,
+	}
+}

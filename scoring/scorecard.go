@@ -1,0 +1,404 @@
+package scoring
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"cel.dev/cel-go/cel"
+	"gopkg.in/yaml.v3"
+
+	"github.com/idpbot/idpbot/catalog"
+)
+
+// APIVersion and Kind identify scorecard documents.
+const (
+	APIVersion = "idpbot.dev/v1alpha1"
+	Kind       = "Scorecard"
+)
+
+// Scorecard is a compiled scorecard.
+type Scorecard struct {
+	ID          string
+	Title       string
+	Description string
+	File        string
+	Line        int
+	// AppliesTo selects the entities it scores (empty: every component).
+	AppliesTo catalog.Filter
+	Levels    []string
+	Rules     []*Rule
+}
+
+// Rule is one compiled check.
+type Rule struct {
+	ID          string
+	Title       string
+	Description string
+	// Level is the index in the scorecard's Levels.
+	Level  int
+	Weight float64
+	Expr   string
+	Fix    string
+	Link   string
+	Line   int
+	// Facts are the facts the expression reads (facts.<name>), for
+	// explanations.
+	Facts []string
+
+	prg cel.Program
+}
+
+// LevelName is the name of level i, or "" for -1 (no level reached).
+func (sc *Scorecard) LevelName(i int) string {
+	if i < 0 || i >= len(sc.Levels) {
+		return ""
+	}
+	return sc.Levels[i]
+}
+
+var idRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// maxRulesPerScorecard bounds one scorecard (chat answers list failing
+// rules; hundreds would be unreadable).
+const maxRulesPerScorecard = 200
+
+// Load reads scorecard documents from files, directories (every *.yaml and
+// *.yml beneath) or globs, skipping documents of other kinds. It returns the
+// scorecards that compiled and every problem found, each with file, line
+// and the rule id; a scorecard with an error is left out.
+func Load(paths []string) ([]*Scorecard, catalog.Problems, error) {
+	files, err := expand(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	env, err := newEnv()
+	if err != nil {
+		return nil, nil, fmt.Errorf("cel environment: %w", err)
+	}
+	var cards []*Scorecard
+	var problems catalog.Problems
+	seen := map[string]string{}
+	for _, f := range files {
+		data, err := readLimited(f)
+		if err != nil {
+			problems = append(problems, catalog.Problem{Severity: catalog.SeverityError, File: f, Message: err.Error()})
+			continue
+		}
+		cs, ps := parseFile(env, f, data)
+		problems = append(problems, ps...)
+		for _, c := range cs {
+			if prev, dup := seen[c.ID]; dup {
+				problems = append(problems, catalog.Problem{Severity: catalog.SeverityError, File: f, Line: c.Line, Entity: c.ID,
+					Path: "metadata.name", Message: fmt.Sprintf("scorecard %q is also defined in %s", c.ID, prev), Hint: "give each scorecard its own name"})
+				continue
+			}
+			seen[c.ID] = fmt.Sprintf("%s:%d", f, c.Line)
+			cards = append(cards, c)
+		}
+	}
+	problems.Sort()
+	sort.Slice(cards, func(i, j int) bool { return cards[i].ID < cards[j].ID })
+	return cards, problems, nil
+}
+
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, catalog.MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > catalog.MaxFileSize {
+		return nil, fmt.Errorf("file is larger than %d MiB", catalog.MaxFileSize>>20)
+	}
+	return data, nil
+}
+
+func expand(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		switch {
+		case err == nil && st.IsDir():
+			err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+					out = append(out, path)
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, fmt.Errorf("read scorecards in %s: %w", p, err)
+			}
+		case err == nil:
+			out = append(out, p)
+		default:
+			matches, gerr := filepath.Glob(p)
+			if gerr != nil || len(matches) == 0 {
+				return nil, fmt.Errorf("scorecards: %s: no such file, directory or matching glob", p)
+			}
+			out = append(out, matches...)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Allowed keys, so that a typo ("wieght") is an error, not a silent default.
+var (
+	docKeys      = []string{"apiVersion", "kind", "metadata", "spec"}
+	metadataKeys = []string{"name", "title", "description", "namespace", "labels", "annotations", "tags", "links"}
+	specKeys     = []string{"appliesTo", "levels", "rules"}
+	ruleKeys     = []string{"id", "title", "description", "level", "weight", "expr", "fix", "link"}
+)
+
+func parseFile(env *cel.Env, file string, data []byte) ([]*Scorecard, catalog.Problems) {
+	var cards []*Scorecard
+	var problems catalog.Problems
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			problems = append(problems, catalog.Problem{Severity: catalog.SeverityError, File: file, Message: "invalid YAML: " + err.Error(), Hint: "fix the YAML syntax"})
+			break
+		}
+		if len(doc.Content) == 0 {
+			continue
+		}
+		root := doc.Content[0]
+		if root.Kind != yaml.MappingNode || scalar(root, "kind") != Kind {
+			continue // not a scorecard
+		}
+		c, ps := parseDoc(env, file, root)
+		problems = append(problems, ps...)
+		if c != nil {
+			cards = append(cards, c)
+		}
+	}
+	return cards, problems
+}
+
+// scalar returns the scalar value of key in mapping m.
+func scalar(m *yaml.Node, key string) string {
+	if v := child(m, key); v != nil && v.Kind == yaml.ScalarNode {
+		return v.Value
+	}
+	return ""
+}
+
+func child(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+type docParser struct {
+	file     string
+	id       string
+	problems catalog.Problems
+}
+
+func (p *docParser) errorf(n *yaml.Node, path, hint, format string, args ...any) {
+	pr := catalog.Problem{Severity: catalog.SeverityError, File: p.file, Entity: p.id, Path: path, Message: fmt.Sprintf(format, args...), Hint: hint}
+	if n != nil {
+		pr.Line, pr.Column = n.Line, n.Column
+	}
+	p.problems = append(p.problems, pr)
+}
+
+func (p *docParser) keys(m *yaml.Node, path string, allowed []string) {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k := m.Content[i]
+		found := false
+		for _, a := range allowed {
+			if k.Value == a {
+				found = true
+			}
+		}
+		if !found {
+			full := k.Value
+			if path != "" {
+				full = path + "." + k.Value
+			}
+			p.errorf(k, full, "use one of "+strings.Join(allowed, ", "), "unknown key %q", k.Value)
+		}
+	}
+}
+
+func (p *docParser) str(m *yaml.Node, key, path string, required bool) string {
+	v := child(m, key)
+	if v == nil {
+		if required {
+			p.errorf(m, path, "", "%s is required", path)
+		}
+		return ""
+	}
+	if v.Kind != yaml.ScalarNode || (v.Tag != "!!str" && v.Tag != "!!int" && v.Tag != "!!float" && v.Tag != "!!bool") {
+		p.errorf(v, path, "", "%s must be a string", path)
+		return ""
+	}
+	return strings.TrimSpace(v.Value)
+}
+
+func parseDoc(env *cel.Env, file string, root *yaml.Node) (*Scorecard, catalog.Problems) {
+	p := &docParser{file: file}
+	md, spec := child(root, "metadata"), child(root, "spec")
+	name := scalar(md, "name")
+	p.id = "scorecard:" + name
+	sc := &Scorecard{File: file, Line: root.Line, ID: name}
+	p.keys(root, "", docKeys)
+	if v := scalar(root, "apiVersion"); v != APIVersion {
+		p.errorf(child(root, "apiVersion"), "apiVersion", "write apiVersion: "+APIVersion, "apiVersion %q is not %s", v, APIVersion)
+	}
+	if md == nil || md.Kind != yaml.MappingNode {
+		p.errorf(root, "metadata", "", "metadata is required, with a name")
+		return nil, p.problems
+	}
+	p.keys(md, "metadata", metadataKeys)
+	if !idRE.MatchString(name) {
+		p.errorf(child(md, "name"), "metadata.name", "use 1-63 lower-case letters, digits and '-'", "invalid scorecard name %q", name)
+	}
+	sc.Title = p.str(md, "title", "metadata.title", false)
+	if sc.Title == "" {
+		sc.Title = name
+	}
+	sc.Description = p.str(md, "description", "metadata.description", false)
+	if spec == nil || spec.Kind != yaml.MappingNode {
+		p.errorf(root, "spec", "", "spec is required, with levels and rules")
+		return nil, p.problems
+	}
+	p.keys(spec, "spec", specKeys)
+
+	// appliesTo: a filter string or a list of them (alternatives).
+	var exprs []string
+	switch at := child(spec, "appliesTo"); {
+	case at == nil:
+		exprs = []string{"kind=component"}
+	case at.Kind == yaml.ScalarNode:
+		exprs = []string{at.Value}
+	case at.Kind == yaml.SequenceNode:
+		for _, it := range at.Content {
+			exprs = append(exprs, it.Value)
+		}
+	default:
+		p.errorf(at, "spec.appliesTo", "e.g. appliesTo: kind=component,spec.type=service", "spec.appliesTo must be a filter or a list of filters")
+	}
+	f, err := catalog.ParseFilter(exprs...)
+	if err != nil {
+		p.errorf(child(spec, "appliesTo"), "spec.appliesTo", "", "%v", err)
+	}
+	sc.AppliesTo = f
+
+	levels := child(spec, "levels")
+	if levels == nil || levels.Kind != yaml.SequenceNode || len(levels.Content) == 0 {
+		p.errorf(spec, "spec.levels", "e.g. levels: [Bronze, Silver, Gold]", "spec.levels must list the levels, lowest first")
+	} else {
+		for i, l := range levels.Content {
+			v := strings.TrimSpace(l.Value)
+			if v == "" || l.Kind != yaml.ScalarNode {
+				p.errorf(l, fmt.Sprintf("spec.levels[%d]", i), "", "a level is a name")
+				continue
+			}
+			for _, have := range sc.Levels {
+				if strings.EqualFold(have, v) {
+					p.errorf(l, fmt.Sprintf("spec.levels[%d]", i), "", "level %q is listed twice", v)
+				}
+			}
+			sc.Levels = append(sc.Levels, v)
+		}
+	}
+
+	rules := child(spec, "rules")
+	if rules == nil || rules.Kind != yaml.SequenceNode || len(rules.Content) == 0 {
+		p.errorf(spec, "spec.rules", "", "spec.rules must list at least one rule")
+		return nil, p.problems
+	}
+	if len(rules.Content) > maxRulesPerScorecard {
+		p.errorf(rules, "spec.rules", "split it into several scorecards", "%d rules; at most %d", len(rules.Content), maxRulesPerScorecard)
+	}
+	ids := map[string]bool{}
+	for i, rn := range rules.Content {
+		path := fmt.Sprintf("spec.rules[%d]", i)
+		if rn.Kind != yaml.MappingNode {
+			p.errorf(rn, path, "", "a rule is a mapping with id, level and expr")
+			continue
+		}
+		p.keys(rn, path, ruleKeys)
+		r := &Rule{Line: rn.Line, Weight: 1, Level: -1}
+		r.ID = p.str(rn, "id", path+".id", true)
+		if r.ID != "" {
+			path = fmt.Sprintf("spec.rules[%s]", r.ID)
+			if !idRE.MatchString(r.ID) {
+				p.errorf(child(rn, "id"), path+".id", "use lower-case letters, digits and '-'", "invalid rule id %q", r.ID)
+			}
+			if ids[r.ID] {
+				p.errorf(child(rn, "id"), path+".id", "", "rule id %q is used twice", r.ID)
+			}
+			ids[r.ID] = true
+		}
+		r.Title = p.str(rn, "title", path+".title", false)
+		if r.Title == "" {
+			r.Title = r.ID
+		}
+		r.Description = p.str(rn, "description", path+".description", false)
+		r.Fix = p.str(rn, "fix", path+".fix", false)
+		r.Link = p.str(rn, "link", path+".link", false)
+		lvl := p.str(rn, "level", path+".level", true)
+		for li, l := range sc.Levels {
+			if strings.EqualFold(l, lvl) {
+				r.Level = li
+			}
+		}
+		if lvl != "" && r.Level < 0 {
+			p.errorf(child(rn, "level"), path+".level", "use one of "+strings.Join(sc.Levels, ", "), "unknown level %q", lvl)
+		}
+		if w := child(rn, "weight"); w != nil {
+			var wf float64
+			if err := w.Decode(&wf); err != nil || wf <= 0 || wf > 1000 {
+				p.errorf(w, path+".weight", "a number above 0, at most 1000 (default 1)", "invalid weight %q", w.Value)
+			} else {
+				r.Weight = wf
+			}
+		}
+		r.Expr = p.str(rn, "expr", path+".expr", true)
+		if r.Expr != "" {
+			prg, facts, err := compile(env, r.Expr)
+			if err != nil {
+				p.errorf(child(rn, "expr"), path+".expr", "see the CEL language definition; rules read entity and facts", "%v", err)
+			} else {
+				r.prg, r.Facts = prg, facts
+			}
+		}
+		sc.Rules = append(sc.Rules, r)
+	}
+	if p.problems.Errors() > 0 {
+		return nil, p.problems
+	}
+	return sc, p.problems
+}
