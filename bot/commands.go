@@ -412,19 +412,29 @@ func relationsText(e *catalog.Entity) Text {
 		}
 		rels := byType[typ]
 		t = append(t, B(typ+":"), P(" "))
-		for j, rel := range rels {
-			if j == maxRelationsShown {
-				t = append(t, P(fmt.Sprintf(", and %d more", len(rels)-j)))
-				break
+		t = append(t, capped(len(rels), maxRelationsShown, ", ", ", and %d more", func(j int) Text {
+			if !rels[j].TargetExists {
+				return Text{C(rels[j].TargetRef), P(" (not in the catalog)")}
 			}
-			if j > 0 {
-				t = append(t, P(", "))
-			}
-			t = append(t, C(rel.TargetRef))
-			if !rel.TargetExists {
-				t = append(t, P(" (not in the catalog)"))
-			}
+			return Text{C(rels[j].TargetRef)}
+		})...)
+	}
+	return t
+}
+
+// capped joins item(0..n-1) with sep, showing at most max items and then
+// more (a format with one %d: how many were left out).
+func capped(n, max int, sep, more string, item func(i int) Text) Text {
+	var t Text
+	for i := range n {
+		if i == max {
+			t = append(t, P(fmt.Sprintf(more, n-i)))
+			break
 		}
+		if i > 0 {
+			t = append(t, P(sep))
+		}
+		t = append(t, item(i)...)
 	}
 	return t
 }
@@ -549,18 +559,9 @@ func personIDs(p catalog.Person) map[Platform]string {
 }
 
 func membersText(people []catalog.Person, max int) Text {
-	var t Text
-	for i, p := range people {
-		if i == max {
-			t = append(t, P(fmt.Sprintf(", and %d more", len(people)-i)))
-			break
-		}
-		if i > 0 {
-			t = append(t, P(", "))
-		}
-		t = append(t, Mention(p.DisplayName, personIDs(p)))
-	}
-	return t
+	return capped(len(people), max, ", ", ", and %d more", func(i int) Text {
+		return Text{Mention(people[i].DisplayName, personIDs(people[i]))}
+	})
 }
 
 // channelText mentions the chat channels of an ownership answer: one
@@ -630,18 +631,7 @@ func linksText(links []catalog.Link) Text {
 }
 
 func refsText(refs []string, max int) Text {
-	var t Text
-	for i, r := range refs {
-		if i == max {
-			t = append(t, P(fmt.Sprintf(", and %d more", len(refs)-i)))
-			break
-		}
-		if i > 0 {
-			t = append(t, P(", "))
-		}
-		t = append(t, C(r))
-	}
-	return t
+	return capped(len(refs), max, ", ", ", and %d more", func(i int) Text { return Text{C(refs[i])} })
 }
 
 func kindLabel(kind string, n int) string {

@@ -89,6 +89,9 @@ type Button struct {
 	Command string
 	URL     string
 	Style   ButtonStyle
+	// Replace makes the answer replace the message that carried the button
+	// (a which-one or did-you-mean picker) instead of adding one.
+	Replace bool
 }
 
 // Image is a picture with its alternative text.

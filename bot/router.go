@@ -144,9 +144,11 @@ func (c *Call) IntFlag(name string, def, lo, hi int) (int, error) {
 // Text is the positional words joined by spaces.
 func (c *Call) Text() string { return strings.Join(c.Args.Words, " ") }
 
-// button makes a button that runs "name args" for whoever clicks it.
-func (c *Call) button(label, command string, style ButtonStyle) Button {
-	return Button{Label: label, Command: command, Style: style}
+// picker makes a button of a which-one answer: it runs command (the same
+// command with the precise argument) for whoever clicks it, and its answer
+// replaces the picker.
+func (c *Call) picker(label, command string) Button {
+	return Button{Label: label, Command: command, Replace: true}
 }
 
 // Config assembles a Router.
@@ -257,9 +259,18 @@ func (r *Router) Register(cmds ...*Command) error {
 // Commands lists the commands in registration order.
 func (r *Router) Commands() []*Command { return slices.Clone(r.order) }
 
+// replaceMark starts the signed payload of a button whose answer replaces
+// its message (command names never start with it).
+const replaceMark = "!"
+
 // ButtonValue is the signed opaque value a front door puts on the wire for
 // b; Click takes it back.
-func (r *Router) ButtonValue(b Button) string { return r.signer.Sign(b.Command) }
+func (r *Router) ButtonValue(b Button) string {
+	if b.Replace {
+		return r.signer.Sign(replaceMark + b.Command)
+	}
+	return r.signer.Sign(b.Command)
+}
 
 // Handle runs the command in req.Text and returns the reply. It never
 // returns nil and never panics: internal errors become a reply with the
@@ -287,9 +298,14 @@ func (r *Router) Click(ctx context.Context, req *Request, value string) *Reply {
 			WithHint("run the command again")
 		return r.finish(ctx, req, "click", start, nil, ue)
 	}
+	cmd, replace := strings.CutPrefix(cmd, replaceMark)
 	req.Text = cmd
 	name, reply, err := r.dispatch(ctx, req)
-	return r.finish(ctx, req, name, start, reply, err)
+	reply = r.finish(ctx, req, name, start, reply, err)
+	if replace {
+		reply.ReplaceOriginal = true
+	}
+	return reply
 }
 
 func (r *Router) dispatch(ctx context.Context, req *Request) (name string, reply *Reply, err error) {
@@ -383,7 +399,7 @@ func (r *Router) lookupError(c *Call, err error) error {
 	case errors.As(err, &amb):
 		ue := Errorf("%q matches %s; which one?", amb.Query, plural(len(amb.Candidates), "entity"))
 		for _, ref := range amb.Candidates {
-			ue.Buttons = append(ue.Buttons, c.button(ref.String(), c.Command.Name+" "+ref.String(), Default))
+			ue.Buttons = append(ue.Buttons, c.picker(ref.String(), c.Command.Name+" "+ref.String()))
 		}
 		return ue
 	case errors.As(err, &nf):
@@ -391,7 +407,7 @@ func (r *Router) lookupError(c *Call, err error) error {
 		if len(nf.Suggestions) > 0 {
 			ue.Message += " Did you mean one of these?"
 			for _, ref := range nf.Suggestions {
-				ue.Buttons = append(ue.Buttons, c.button(ref.String(), c.Command.Name+" "+ref.String(), Default))
+				ue.Buttons = append(ue.Buttons, c.picker(ref.String(), c.Command.Name+" "+ref.String()))
 			}
 		} else {
 			ue.Hint = fmt.Sprintf("try %s search %s", prefix(c.Request), nf.Query)
@@ -410,9 +426,15 @@ func (r *Router) unknownCommand(req *Request, typed string) error {
 	}
 	sort.Strings(names)
 	ue := Errorf("There is no command %q.", typed)
-	best := closest(strings.ToLower(typed), names, 2)
+	// Suggest each command once, by its name, even when an alias is closer.
+	var best []string
+	for _, n := range closest(strings.ToLower(typed), names, 2) {
+		if name := r.cmds[n].Name; !slices.Contains(best, name) {
+			best = append(best, name)
+		}
+	}
 	for _, n := range best {
-		ue.Buttons = append(ue.Buttons, Button{Label: n, Command: n + " --help"})
+		ue.Buttons = append(ue.Buttons, Button{Label: n, Command: n + " --help", Replace: true})
 	}
 	if len(best) > 0 {
 		ue.Message += " Did you mean " + quoteList(best) + "?"

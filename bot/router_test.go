@@ -172,6 +172,14 @@ func TestAmbiguousNameButtonsRunThePreciseCommand(t *testing.T) {
 	if clicked.IsError || !strings.Contains(plain(clicked), "system:default/payments") || !strings.Contains(plain(clicked), "Kind: System") {
 		t.Fatalf("click answered:\n%s", plain(clicked))
 	}
+	if !clicked.ReplaceOriginal {
+		t.Error("the answer to a picker does not replace the picker")
+	}
+	// A button on a card adds an answer instead.
+	card := buttons(clicked)[0]
+	if next := f.router.Click(ctx, slackReq(""), f.router.ButtonValue(card)); next.IsError || next.ReplaceOriginal {
+		t.Errorf("card button %q: error %v, replace %v", card.Command, next.IsError, next.ReplaceOriginal)
+	}
 }
 
 func TestClickRejectsForgedValues(t *testing.T) {

@@ -190,18 +190,11 @@ func (r *Router) leaderboard(ctx context.Context, c *Call) (*Reply, error) {
 		out.Blocks = append(out.Blocks, &Section{Text: T("No team owns an entity this scorecard applies to.")})
 		return out, nil
 	}
-	var t Text
-	for i, tr := range teams {
-		if i == maxLeaderboardRows {
-			t = append(t, P(fmt.Sprintf("\n…and %d more teams", len(teams)-i)))
-			break
-		}
-		if i > 0 {
-			t = append(t, P("\n"))
-		}
-		t = append(t, P(fmt.Sprintf("%s %d. ", medal(i), i+1)), B(tr.DisplayName),
-			P(fmt.Sprintf(" — %.0f/100 over %s · %s", tr.Score, plural(tr.Entities, "entity"), levelCounts(sc, tr.Levels))))
-	}
+	t := capped(len(teams), maxLeaderboardRows, "\n", "\n…and %d more teams", func(i int) Text {
+		tr := teams[i]
+		return Text{P(fmt.Sprintf("%s %d. ", medal(i), i+1)), B(tr.DisplayName),
+			P(fmt.Sprintf(" — %.0f/100 over %s · %s", tr.Score, plural(tr.Entities, "entity"), levelCounts(sc, tr.Levels)))}
+	})
 	out.Blocks = append(out.Blocks, &Section{Text: t})
 	foot := Text{P("Scores as of "), When(rep.At), P(fmt.Sprintf(" · %s leaderboard %s --team <team> ranks a team's entities", prefix(c.Request), sc.ID))}
 	var others []string
@@ -240,24 +233,18 @@ func teamBoard(out *Reply, sc *scoring.Scorecard, rep *scoring.Report, g *catalo
 		out.Blocks = append(out.Blocks, &Section{Text: T("The team owns nothing this scorecard applies to.")})
 		return out
 	}
-	var t Text
-	for i, res := range rows {
-		if i == maxLeaderboardRows {
-			t = append(t, P(fmt.Sprintf("\n…and %d more", len(rows)-i)))
-			break
-		}
-		if i > 0 {
-			t = append(t, P("\n"))
-		}
+	t := capped(len(rows), maxLeaderboardRows, "\n", "\n…and %d more", func(i int) Text {
+		res := rows[i]
 		level := res.LevelName()
 		if level == "" {
 			level = "no level"
 		}
-		t = append(t, C(catalog.MustParseRef(res.Entity).Name), P(fmt.Sprintf(" — %s, %.0f/100", level, res.Score)))
+		line := Text{C(catalog.MustParseRef(res.Entity).Name), P(fmt.Sprintf(" — %s, %.0f/100", level, res.Score))}
 		if b := res.Blocking(); len(b) > 0 {
-			t = append(t, P(" · next: "+b[0].Rule.Title))
+			line = append(line, P(" · next: "+b[0].Rule.Title))
 		}
-	}
+		return line
+	})
 	out.Blocks = append(out.Blocks, &Section{Text: t}, &Context{Text: Text{P("Scores as of "), When(rep.At)}})
 	return out
 }

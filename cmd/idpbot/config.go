@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/idpbot/idpbot/bot/slack"
 )
 
 // config is the file given to `idpbot serve --config`. Every value may use
@@ -21,7 +23,7 @@ type config struct {
 	Catalog catalogConfig `yaml:"catalog"`
 	// Scorecards are loaded at start (files, directories, globs).
 	Scorecards scorecardsConfig `yaml:"scorecards"`
-	Slack      slackConfig      `yaml:"slack"`
+	Slack      slack.Config     `yaml:"slack"`
 	Log        logConfig        `yaml:"log"`
 	Buttons    buttonsConfig    `yaml:"buttons"`
 }
@@ -34,13 +36,6 @@ type catalogConfig struct {
 
 type scorecardsConfig struct {
 	Paths []string `yaml:"paths"`
-}
-
-type slackConfig struct {
-	BotToken      string `yaml:"bot_token"`
-	SigningSecret string `yaml:"signing_secret"`
-	AppToken      string `yaml:"app_token"`
-	APIURL        string `yaml:"api_url"`
 }
 
 type logConfig struct {
@@ -153,15 +148,10 @@ func (c *config) validate() error {
 	if k := c.Buttons.SigningKey; k != "" && len(k) < 32 {
 		errs = append(errs, fmt.Errorf("buttons.signing_key: too short (%d characters); use at least 32 random characters, e.g. from `openssl rand -hex 32`", len(k)))
 	}
-	s := c.Slack
-	if s.BotToken != "" && !strings.HasPrefix(s.BotToken, "xoxb-") {
-		errs = append(errs, errors.New("slack.bot_token: a bot token starts with xoxb- (OAuth & Permissions page of the Slack app)"))
-	}
-	if s.AppToken != "" && !strings.HasPrefix(s.AppToken, "xapp-") {
-		errs = append(errs, errors.New("slack.app_token: an app-level token starts with xapp- (Basic Information → App-Level Tokens, scope connections:write)"))
-	}
-	if (s.SigningSecret != "" || s.AppToken != "") && s.BotToken == "" {
-		errs = append(errs, errors.New("slack.bot_token: required when slack.signing_secret or slack.app_token is set"))
+	if s := c.Slack; s.BotToken != "" || s.SigningSecret != "" || s.AppToken != "" {
+		if err := s.Validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

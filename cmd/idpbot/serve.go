@@ -9,7 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/idpbot/idpbot/bot"
 	"github.com/idpbot/idpbot/bot/console"
+	"github.com/idpbot/idpbot/bot/slack"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 )
@@ -88,14 +90,30 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 4)
+	var slackFD *slack.FrontDoor
+	if cfg.slackEnabled() {
+		if slackFD, err = slack.New(cfg.Slack, a.router, a.log.With("component", "slack")); err != nil {
+			return err
+		}
+		a.ident.SetLookup(bot.Slack, slackFD)
+		mux.Handle("/slack/", slackFD.Handler())
+		if cfg.Slack.AppToken != "" {
+			go func() {
+				if err := slackFD.RunSocketMode(ctx); err != nil {
+					errc <- fmt.Errorf("slack socket mode: %w", err)
+				}
+			}()
+		}
+	}
 	go func() {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)
 		}
 	}()
 	ready.Store(true)
-	a.log.Info("serving", "listen", ln.Addr().String(), "entities", a.store.Count(), "slack", cfg.slackEnabled())
+	a.log.Info("serving", "listen", ln.Addr().String(), "entities", a.store.Count(),
+		"slack_http", slackFD != nil && cfg.Slack.SigningSecret != "", "slack_socket_mode", slackFD != nil && cfg.Slack.AppToken != "")
 	if g.onListen != nil {
 		g.onListen(ln.Addr().String())
 	}
@@ -117,6 +135,12 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 	defer stop()
 	if serr := srv.Shutdown(shutCtx); serr != nil {
 		a.log.Error("http shutdown", "error", serr.Error())
+	}
+	cancel() // ends Socket Mode and the console
+	if slackFD != nil {
+		if serr := slackFD.Shutdown(shutCtx); serr != nil {
+			a.log.Error("slack shutdown: replies still being delivered were dropped", "error", serr.Error())
+		}
 	}
 	return err
 }

@@ -5,11 +5,17 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/slack-go/slack/slacktest"
+
+	"github.com/idpbot/idpbot/bot/slack"
 )
 
 func TestConfig(t *testing.T) {
@@ -128,25 +134,53 @@ func TestChatReadsStdin(t *testing.T) {
 	}
 }
 
-func TestServeHealthMetricsAndGracefulStop(t *testing.T) {
-	data := t.TempDir()
+// served is an `idpbot serve` running in this process.
+type served struct {
+	addr        string
+	out, errOut *bytes.Buffer
+	cancel      context.CancelFunc
+	done        chan int
+}
+
+// startServe runs serve on a free loopback port with the example catalog
+// and data in data; stop it with stop.
+func startServe(t *testing.T, data string) *served {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	addrc := make(chan string, 1)
-	var out, errOut bytes.Buffer
-	g := &globals{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, onListen: func(a string) { addrc <- a }}
-	done := make(chan int, 1)
+	s := &served{out: &bytes.Buffer{}, errOut: &bytes.Buffer{}, cancel: cancel, done: make(chan int, 1)}
+	g := &globals{stdin: strings.NewReader(""), stdout: s.out, stderr: s.errOut, onListen: func(a string) { addrc <- a }}
 	go func() {
-		done <- runWith(ctx, g, []string{"--data-dir", data, "--log-level", "info", "serve", "--listen", "127.0.0.1:0", "--catalog", exampleCatalog})
+		s.done <- runWith(ctx, g, []string{"--data-dir", data, "--log-level", "info", "serve", "--listen", "127.0.0.1:0", "--catalog", exampleCatalog})
 	}()
-	var addr string
 	select {
-	case addr = <-addrc:
-	case code := <-done:
-		t.Fatalf("serve exited %d before listening:\n%s", code, errOut.String())
+	case s.addr = <-addrc:
+	case code := <-s.done:
+		t.Fatalf("serve exited %d before listening:\n%s", code, s.errOut.String())
 	case <-time.After(time.Minute):
 		t.Fatal("serve did not start listening within a minute")
 	}
+	return s
+}
+
+// stop cancels serve (as SIGTERM does) and returns its exit code.
+func (s *served) stop(t *testing.T) int {
+	t.Helper()
+	s.cancel()
+	select {
+	case code := <-s.done:
+		return code
+	case <-time.After(time.Minute):
+		t.Fatal("serve did not stop within a minute of cancellation")
+	}
+	return -1
+}
+
+func TestServeHealthMetricsAndGracefulStop(t *testing.T) {
+	data := t.TempDir()
+	s := startServe(t, data)
+	addr, errOut := s.addr, s.errOut
 	get := func(path string) (int, string) {
 		t.Helper()
 		resp, err := http.Get("http://" + addr + path)
@@ -166,14 +200,8 @@ func TestServeHealthMetricsAndGracefulStop(t *testing.T) {
 	if code, body := get("/metrics"); code != 200 || !strings.Contains(body, "go_goroutines") {
 		t.Errorf("/metrics: %d", code)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve exited %d after SIGTERM-equivalent:\n%s", code, errOut.String())
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("serve did not stop within a minute of cancellation")
+	if code := s.stop(t); code != 0 {
+		t.Errorf("serve exited %d after SIGTERM-equivalent:\n%s", code, errOut.String())
 	}
 	if !strings.Contains(errOut.String(), `"msg":"shutting down"`) {
 		t.Errorf("no shutdown log:\n%s", errOut.String())
@@ -209,5 +237,57 @@ func TestAskScore(t *testing.T) {
 	code, out, errOut := idpbot(t, "--data-dir", data, "ask", "--catalog", exampleCatalog, "--scorecards", scorecards, "leaderboard", "production-readiness", "--team", "payments")
 	if code != 0 || !strings.Contains(out, "Production readiness — Payments Team") {
 		t.Errorf("ask leaderboard --team: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func TestServeSlackEndToEnd(t *testing.T) {
+	api := slacktest.NewTestServer()
+	api.Start()
+	defer api.Stop()
+	const secret = "8f742231b10e8888abcd99yyyzzz85a5"
+	t.Setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+	t.Setenv("SLACK_SIGNING_SECRET", secret)
+	t.Setenv("SLACK_APP_TOKEN", "")
+	t.Setenv("SLACK_API_URL", api.GetAPIURL())
+
+	srv := startServe(t, t.TempDir())
+	addr := srv.addr
+	post := func(body string, sign bool) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/slack/commands", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		req.Header.Set("X-Slack-Request-Timestamp", ts)
+		sig := slack.Signature(secret, ts, []byte(body))
+		if !sign {
+			sig = slack.Signature("not-the-secret", ts, []byte(body))
+		}
+		req.Header.Set("X-Slack-Signature", sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	form := url.Values{"command": {"/idp"}, "text": {"who-owns payments-api"}, "user_id": {"U01ALICE"},
+		"channel_id": {"C1"}, "team_id": {"T1"}, "response_url": {"http://127.0.0.1:1/unused"}}.Encode()
+	resp := post(form, true)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "Payments Team") || !strings.Contains(string(body), "<@U01ALICE>") {
+		t.Errorf("signed who-owns through serve: %d %s", resp.StatusCode, body)
+	}
+	resp = post(form, false)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("forged request through serve: %d, want 401", resp.StatusCode)
+	}
+	if code := srv.stop(t); code != 0 {
+		t.Errorf("serve exited %d:\n%s", code, srv.errOut.String())
+	}
+	for _, secretValue := range []string{secret, "xoxb-test-token"} {
+		if strings.Contains(srv.errOut.String(), secretValue) || strings.Contains(srv.out.String(), secretValue) {
+			t.Errorf("a secret appears in the output")
+		}
 	}
 }

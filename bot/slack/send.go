@@ -1,0 +1,85 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/idpbot/idpbot/bot"
+)
+
+// maxWebhookRetries bounds the retries of a response_url post that Slack
+// answered with 429.
+const maxWebhookRetries = 3
+
+// deliver renders rep and posts it to the response_url of the request it
+// answers. It runs off the acknowledgement path.
+func (fd *FrontDoor) deliver(ctx context.Context, req *bot.Request, responseURL string, rep *bot.Reply) {
+	fd.deliverMessage(ctx, req, responseURL, Message(rep, fd.router.ButtonValue))
+}
+
+func (fd *FrontDoor) deliverMessage(ctx context.Context, req *bot.Request, responseURL string, msg *slackapi.WebhookMessage) {
+	if responseURL == "" {
+		fd.log.WarnContext(ctx, "reply dropped: the request had no response_url", "request_id", req.ID, "user_id", req.User.ID)
+		return
+	}
+	if err := fd.respond(ctx, responseURL, msg); err != nil {
+		fd.log.ErrorContext(ctx, "post reply to response_url", "request_id", req.ID, "user_id", req.User.ID, "error", err.Error())
+	}
+}
+
+// respond posts msg to a response_url, waiting out HTTP 429 (Retry-After)
+// up to maxWebhookRetries times.
+func (fd *FrontDoor) respond(ctx context.Context, responseURL string, msg *slackapi.WebhookMessage) error {
+	for attempt := 0; ; attempt++ {
+		err := slackapi.PostWebhookCustomHTTPContext(ctx, responseURL, fd.hc, msg)
+		var rl *slackapi.RateLimitedError
+		if err == nil || !errors.As(err, &rl) || attempt == maxWebhookRetries {
+			return redactURL(err)
+		}
+		t := time.NewTimer(max(rl.RetryAfter, time.Second))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("response_url rate limited: %w", ctx.Err())
+		}
+	}
+}
+
+// redactURL drops the URL from a transport error: a response_url lets
+// anyone post into the conversation for 30 minutes.
+func redactURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("post to response_url: %s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// PostMessage posts rep in a channel with the bot token (chat.postMessage)
+// and returns the message's timestamp, which UpdateMessage takes. Use it
+// for messages that outlive a response_url (approvals, leaderboards).
+// Rate limits (429) are waited out.
+func (fd *FrontDoor) PostMessage(ctx context.Context, channelID string, rep *bot.Reply) (string, error) {
+	text, blocks := Render(rep, fd.router.ButtonValue)
+	_, ts, err := fd.api.PostMessageContext(ctx, channelID, slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...))
+	if err != nil {
+		return "", fmt.Errorf("slack chat.postMessage %s: %w", channelID, err)
+	}
+	return ts, nil
+}
+
+// UpdateMessage replaces a message the bot posted (chat.update).
+func (fd *FrontDoor) UpdateMessage(ctx context.Context, channelID, ts string, rep *bot.Reply) error {
+	text, blocks := Render(rep, fd.router.ButtonValue)
+	_, _, _, err := fd.api.UpdateMessageContext(ctx, channelID, ts, slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...))
+	if err != nil {
+		return fmt.Errorf("slack chat.update %s %s: %w", channelID, ts, err)
+	}
+	return nil
+}
