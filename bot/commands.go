@@ -44,7 +44,7 @@ func builtinCommands(r *Router) []*Command {
 			Help:    "Searches names, titles, descriptions, tags, owners and systems; prefixes and small typos match too.",
 			Flags: []Flag{
 				{Name: "kind", Value: "KIND", Help: "only this kind", Choices: catalogKinds},
-				{Name: "limit", Value: "N", Help: "how many hits to show, 1 to 20 (default 5)", Int: true},
+				{Name: "limit", Value: "N", Help: "how many hits to show, 1 to 20 (default 5)", Int: true, Min: 1, Max: 20},
 			},
 			Examples: []string{"search ledger", "search payments --kind=api", `search "card tokenization"`},
 			Run:      r.search,
@@ -284,7 +284,7 @@ func age(d time.Duration) string {
 }
 
 func (r *Router) search(ctx context.Context, c *Call) (*Reply, error) {
-	limit, err := c.IntFlag("limit", 5, 1, 20)
+	limit, err := c.IntFlag("limit", 5)
 	if err != nil {
 		return nil, err
 	}

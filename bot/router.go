@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime/debug"
 	"slices"
 	"sort"
@@ -52,14 +53,15 @@ const (
 )
 
 // Flag documents one --flag of a command. Value is the placeholder of its
-// value ("N"), empty for a switch. Int says the value is a whole number;
-// Choices, when set, are its only values.
+// value ("N"), empty for a switch. Int says the value is a whole number
+// from Min to Max (when Max > Min); Choices, when set, are its only values.
 type Flag struct {
-	Name    string
-	Value   string
-	Help    string
-	Int     bool
-	Choices []string
+	Name     string
+	Value    string
+	Help     string
+	Int      bool
+	Min, Max int
+	Choices  []string
 }
 
 // GlobalFlags are the flags every command takes (--public, --help).
@@ -128,11 +130,18 @@ func (c *Call) Flag(name string) (string, bool) {
 	return v, ok
 }
 
-// IntFlag returns --name as an int in [lo, hi], or def when absent.
-func (c *Call) IntFlag(name string, def, lo, hi int) (int, error) {
+// IntFlag returns --name as an int within the flag's Min and Max, or def
+// when absent.
+func (c *Call) IntFlag(name string, def int) (int, error) {
 	v, ok := c.Args.Flags[name]
 	if !ok {
 		return def, nil
+	}
+	lo, hi := math.MinInt, math.MaxInt
+	for _, f := range c.Command.Flags {
+		if f.Name == name && f.Max > f.Min {
+			lo, hi = f.Min, f.Max
+		}
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
@@ -174,6 +183,9 @@ type Config struct {
 	// ReportTTL is how long a leaderboard's full evaluation is reused
 	// (default 5 minutes).
 	ReportTTL time.Duration
+	// Observe, when set, is told every answer: the request, the command
+	// that ran ("" when none did) and the reply (audit trails, tests).
+	Observe func(req *Request, command string, reply *Reply)
 }
 
 // Router parses command text and runs commands.
@@ -190,6 +202,7 @@ type Router struct {
 	onCallBudget time.Duration
 	scorer       Scorer
 	reports      reportCache
+	observe      func(req *Request, command string, reply *Reply)
 	cmds         map[string]*Command
 	order        []*Command
 }
@@ -219,6 +232,7 @@ func NewRouter(cfg Config) (*Router, error) {
 	if r.onCallBudget <= 0 {
 		r.onCallBudget = time.Second
 	}
+	r.observe = cfg.Observe
 	r.now = cfg.Now
 	if r.now == nil {
 		r.now = time.Now
@@ -258,6 +272,12 @@ func (r *Router) Register(cmds ...*Command) error {
 
 // Commands lists the commands in registration order.
 func (r *Router) Commands() []*Command { return slices.Clone(r.order) }
+
+// Command finds a command by name or alias.
+func (r *Router) Command(name string) (*Command, bool) {
+	c, ok := r.cmds[strings.ToLower(name)]
+	return c, ok
+}
 
 // replaceMark starts the signed payload of a button whose answer replaces
 // its message (command names never start with it).
@@ -463,6 +483,9 @@ func (r *Router) finish(ctx context.Context, req *Request, name string, start ti
 		}
 	}
 	r.metrics.observe(req.Platform, name, outcome, time.Since(start))
+	if r.observe != nil {
+		r.observe(req, name, reply)
+	}
 	return reply
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/idpbot/idpbot/bot/discord"
 	"github.com/idpbot/idpbot/bot/slack"
 )
 
@@ -24,6 +25,7 @@ type config struct {
 	// Scorecards are loaded at start (files, directories, globs).
 	Scorecards scorecardsConfig `yaml:"scorecards"`
 	Slack      slack.Config     `yaml:"slack"`
+	Discord    discord.Config   `yaml:"discord"`
 	Log        logConfig        `yaml:"log"`
 	Buttons    buttonsConfig    `yaml:"buttons"`
 }
@@ -153,6 +155,11 @@ func (c *config) validate() error {
 			errs = append(errs, err)
 		}
 	}
+	if d := c.Discord; d.BotToken != "" || d.ApplicationID != "" || d.PublicKey != "" {
+		if err := d.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -169,6 +176,19 @@ func (c *config) applyEnv(getenv func(string) string) {
 	set(&c.Slack.AppToken, "SLACK_APP_TOKEN")
 	set(&c.Slack.APIURL, "SLACK_API_URL")
 	set(&c.Buttons.SigningKey, "IDPBOT_BUTTON_KEY")
+	set(&c.Discord.BotToken, "DISCORD_BOT_TOKEN")
+	set(&c.Discord.ApplicationID, "DISCORD_APPLICATION_ID")
+	set(&c.Discord.PublicKey, "DISCORD_PUBLIC_KEY")
+	set(&c.Discord.APIURL, "DISCORD_API_URL")
+	set(&c.Discord.GuildID, "DISCORD_GUILD_ID")
+	if v := strings.ToLower(getenv("DISCORD_GATEWAY")); v == "1" || v == "true" || v == "yes" {
+		c.Discord.Gateway = true
+	}
+}
+
+// discordEnabled says whether the Discord front door is configured.
+func (c *config) discordEnabled() bool {
+	return c.Discord.BotToken != "" && c.Discord.ApplicationID != ""
 }
 
 // slackEnabled says whether the Slack front door has what it needs.

@@ -6,6 +6,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	// Rotations hand off at local times: embed the zone database so that
+	// minimal container images without /usr/share/zoneinfo work too.
+	_ "time/tzdata"
 )
 
 func main() {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/idpbot/idpbot/bot"
 	"github.com/idpbot/idpbot/bot/console"
+	"github.com/idpbot/idpbot/bot/discord"
 	"github.com/idpbot/idpbot/bot/slack"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
@@ -23,16 +24,19 @@ func newServeCmd(g *globals) *cobra.Command {
 	var as string
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the bot: HTTP endpoints, Slack (when configured) and, with --console, a terminal chat",
+		Short: "Run the bot: HTTP endpoints, Slack and Discord (when configured) and, with --console, a terminal chat",
 		Long: `Serve opens the catalog (ingesting --catalog paths first), then listens on
---listen for /healthz, /readyz, /metrics and, when Slack is configured, the Slack
-endpoints /slack/commands and /slack/interactivity; with an app-level token it
-also connects over Socket Mode. SIGINT or SIGTERM drain in-flight requests and
-close the catalog cleanly.
+--listen for /healthz, /readyz, /metrics and, when configured, the Slack
+endpoints /slack/commands and /slack/interactivity and the Discord endpoint
+/discord/interactions. With a Slack app-level token it also connects over
+Socket Mode; with discord.gateway it takes Discord interactions over the
+gateway. SIGINT or SIGTERM drain in-flight requests and close the catalog
+cleanly.
 
 Without --config, everything comes from flags and the environment:
-SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL and
-IDPBOT_BUTTON_KEY.`,
+SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL,
+DISCORD_BOT_TOKEN, DISCORD_APPLICATION_ID, DISCORD_PUBLIC_KEY,
+DISCORD_API_URL, DISCORD_GUILD_ID, DISCORD_GATEWAY and IDPBOT_BUTTON_KEY.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.loadSettings(&o, cmd.Flags().Changed("data-dir"))
@@ -112,8 +116,23 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 		}
 	}()
 	ready.Store(true)
+	var discordFD *discord.FrontDoor
+	if cfg.discordEnabled() {
+		if discordFD, err = discord.New(cfg.Discord, a.router, a.log.With("component", "discord")); err != nil {
+			return err
+		}
+		mux.Handle("/discord/", discordFD.Handler())
+		if cfg.Discord.Gateway {
+			go func() {
+				if err := discordFD.RunGateway(ctx); err != nil {
+					errc <- fmt.Errorf("discord gateway: %w", err)
+				}
+			}()
+		}
+	}
 	a.log.Info("serving", "listen", ln.Addr().String(), "entities", a.store.Count(),
-		"slack_http", slackFD != nil && cfg.Slack.SigningSecret != "", "slack_socket_mode", slackFD != nil && cfg.Slack.AppToken != "")
+		"slack_http", slackFD != nil && cfg.Slack.SigningSecret != "", "slack_socket_mode", slackFD != nil && cfg.Slack.AppToken != "",
+		"discord_http", discordFD != nil, "discord_gateway", discordFD != nil && cfg.Discord.Gateway)
 	if g.onListen != nil {
 		g.onListen(ln.Addr().String())
 	}
@@ -140,6 +159,11 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 	if slackFD != nil {
 		if serr := slackFD.Shutdown(shutCtx); serr != nil {
 			a.log.Error("slack shutdown: replies still being delivered were dropped", "error", serr.Error())
+		}
+	}
+	if discordFD != nil {
+		if serr := discordFD.Shutdown(shutCtx); serr != nil {
+			a.log.Error("discord shutdown: replies still being delivered were dropped", "error", serr.Error())
 		}
 	}
 	return err

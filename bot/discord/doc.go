@@ -1,0 +1,10 @@
+// Package discord is the Discord front door of idpbot: the /idp
+// application command and its registration (Register), the HTTP
+// interactions endpoint with Ed25519 request verification (Handler), the
+// gateway connection (RunGateway), deferred replies finished through the
+// interaction webhook, and the rendering of bot.Reply as Discord content,
+// embeds and buttons within Discord's limits (Render).
+//
+// It calls Discord's REST API itself, with net/http against the documented
+// paths, and uses discordgo for the wire types and the gateway session.
+package discord
