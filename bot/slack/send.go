@@ -83,3 +83,48 @@ func (fd *FrontDoor) UpdateMessage(ctx context.Context, channelID, ts string, re
 	}
 	return nil
 }
+
+// keyedEvent is the message-metadata event type of keyed posts.
+const keyedEvent = "idpbot_post"
+
+// PostKeyed posts rep in a channel like PostMessage, carrying key in the
+// message's metadata so that FindKeyed can tell, after a crash, whether the
+// post went out. Leaderboards use it to post exactly once.
+func (fd *FrontDoor) PostKeyed(ctx context.Context, channelID, key string, rep *bot.Reply) (string, error) {
+	text, blocks := Render(rep, fd.router.ButtonValue)
+	md := slackapi.SlackMetadata{EventType: keyedEvent, EventPayload: map[string]any{"key": key}}
+	_, ts, err := fd.api.PostMessageContext(ctx, channelID, slackapi.MsgOptionText(text, false),
+		slackapi.MsgOptionBlocks(blocks...), slackapi.MsgOptionMetadata(md))
+	if err != nil {
+		return "", fmt.Errorf("slack chat.postMessage %s: %w", channelID, err)
+	}
+	return ts, nil
+}
+
+// maxHistoryPages bounds FindKeyed's walk through a busy channel.
+const maxHistoryPages = 10
+
+// FindKeyed says whether the channel has a message posted by PostKeyed
+// with key since the given time (conversations.history with metadata;
+// scopes channels:history, groups:history for private channels).
+func (fd *FrontDoor) FindKeyed(ctx context.Context, channelID, key string, since time.Time) (bool, error) {
+	params := &slackapi.GetConversationHistoryParameters{
+		ChannelID: channelID, Oldest: fmt.Sprintf("%d.000000", since.Unix()), Limit: 200, IncludeAllMetadata: true,
+	}
+	for range maxHistoryPages {
+		resp, err := fd.api.GetConversationHistoryContext(ctx, params)
+		if err != nil {
+			return false, fmt.Errorf("slack conversations.history %s: %w", channelID, err)
+		}
+		for _, m := range resp.Messages {
+			if m.Metadata.EventType == keyedEvent && m.Metadata.EventPayload["key"] == key {
+				return true, nil
+			}
+		}
+		if !resp.HasMore || resp.ResponseMetaData.NextCursor == "" {
+			return false, nil
+		}
+		params.Cursor = resp.ResponseMetaData.NextCursor
+	}
+	return false, fmt.Errorf("slack conversations.history %s: more than %d pages since %s; cannot tell whether %s was posted", channelID, maxHistoryPages, since.Format(time.RFC3339), key)
+}

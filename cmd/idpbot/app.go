@@ -29,7 +29,9 @@ type app struct {
 	store   *catalog.Store
 	router  *bot.Router
 	ident   *bot.Identity
-	reg     *prometheus.Registry
+	// scores is nil without scorecards.
+	scores *scoring.Evaluator
+	reg    *prometheus.Registry
 }
 
 // appOptions are the command-line settings that override the config file.
@@ -137,7 +139,8 @@ func newApp(ctx context.Context, g *globals, cfg *config) (a *app, err error) {
 			a.log.Error("scorecard problem; the scorecard is left out", "problem", p.String())
 		}
 		a.log.Info("scorecards loaded", "scorecards", len(cards), "problems", len(problems))
-		scorer = scoring.NewEvaluator(cards, a.store, nil)
+		a.scores = scoring.NewEvaluator(cards, a.store, nil)
+		scorer = a.scores
 	}
 	a.ident = bot.NewIdentity(a.store, nil, 0)
 	a.router, err = bot.NewRouter(bot.Config{

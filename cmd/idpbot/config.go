@@ -24,10 +24,12 @@ type config struct {
 	Catalog catalogConfig `yaml:"catalog"`
 	// Scorecards are loaded at start (files, directories, globs).
 	Scorecards scorecardsConfig `yaml:"scorecards"`
-	Slack      slack.Config     `yaml:"slack"`
-	Discord    discord.Config   `yaml:"discord"`
-	Log        logConfig        `yaml:"log"`
-	Buttons    buttonsConfig    `yaml:"buttons"`
+	// Leaderboards schedules the weekly posts to team channels.
+	Leaderboards leaderboardsConfig `yaml:"leaderboards"`
+	Slack        slack.Config       `yaml:"slack"`
+	Discord      discord.Config     `yaml:"discord"`
+	Log          logConfig          `yaml:"log"`
+	Buttons      buttonsConfig      `yaml:"buttons"`
 }
 
 type catalogConfig struct {
@@ -154,6 +156,9 @@ func (c *config) validate() error {
 		if err := s.Validate(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := c.Leaderboards.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if d := c.Discord; d.BotToken != "" || d.ApplicationID != "" || d.PublicKey != "" {
 		if err := d.Validate(); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/idpbot/idpbot/bot/console"
 	"github.com/idpbot/idpbot/bot/discord"
 	"github.com/idpbot/idpbot/bot/slack"
+	"github.com/idpbot/idpbot/scoring"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 )
@@ -115,6 +116,30 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 			errc <- fmt.Errorf("http: %w", err)
 		}
 	}()
+	if a.scores != nil && slackFD != nil {
+		loc, _ := cfg.Leaderboards.location() // validated
+		state, err := a.store.State("leaderboards")
+		if err != nil {
+			return err
+		}
+		history, err := a.store.State("scores")
+		if err != nil {
+			return err
+		}
+		weekly := scoring.NewWeekly(a.scores, scoring.NewHistory(history, loc), state, a.store,
+			map[string]scoring.Poster{"slack": slackPoster{slackFD}},
+			scoring.WeeklyConfig{Fallback: parseChannels(cfg.Leaderboards.Fallback), Global: parseChannels(cfg.Leaderboards.Global)},
+			a.log.With("component", "leaderboards"))
+		sched, err := startLeaderboards(ctx, weekly, cfg.Leaderboards, a.log.With("component", "leaderboards"))
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := sched.Shutdown(); err != nil {
+				a.log.Error("scheduler shutdown", "error", err.Error())
+			}
+		}()
+	}
 	ready.Store(true)
 	var discordFD *discord.FrontDoor
 	if cfg.discordEnabled() {

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/go-co-op/gocron/v2"
+	"github.com/robfig/cron/v3"
+
+	"github.com/idpbot/idpbot/bot"
+	"github.com/idpbot/idpbot/bot/slack"
+	"github.com/idpbot/idpbot/scoring"
+)
+
+// leaderboardsConfig schedules the weekly leaderboard posts.
+type leaderboardsConfig struct {
+	// Schedule is a cron expression (minute hour day month weekday);
+	// default Monday 09:00.
+	Schedule string `yaml:"schedule"`
+	// Timezone is the IANA zone of the schedule and of week numbers.
+	Timezone string `yaml:"timezone"`
+	// Fallback channels get the report of teams that name no channel;
+	// Global channels get the whole board. Each is "slack:C0123".
+	Fallback []string `yaml:"fallback"`
+	Global   []string `yaml:"global"`
+}
+
+const defaultLeaderboardSchedule = "0 9 * * 1"
+
+func (c leaderboardsConfig) validate() error {
+	var errs []error
+	if _, err := cron.ParseStandard(c.schedule()); err != nil {
+		errs = append(errs, fmt.Errorf("leaderboards.schedule: %q: %v (five fields: minute hour day month weekday, e.g. %q)", c.Schedule, err, defaultLeaderboardSchedule))
+	}
+	if _, err := c.location(); err != nil {
+		errs = append(errs, err)
+	}
+	for key, list := range map[string][]string{"leaderboards.fallback": c.Fallback, "leaderboards.global": c.Global} {
+		for _, s := range list {
+			if _, err := parseChannel(s); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", key, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c leaderboardsConfig) schedule() string {
+	if c.Schedule == "" {
+		return defaultLeaderboardSchedule
+	}
+	return c.Schedule
+}
+
+func (c leaderboardsConfig) location() (*time.Location, error) {
+	if c.Timezone == "" {
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("leaderboards.timezone: unknown zone %q; use an IANA name such as Europe/Berlin", c.Timezone)
+	}
+	return loc, nil
+}
+
+func parseChannel(s string) (scoring.Channel, error) {
+	p, id, ok := strings.Cut(strings.TrimSpace(s), ":")
+	if !ok || id == "" || (p != "slack" && p != "discord") {
+		return scoring.Channel{}, fmt.Errorf("%q is not platform:channel-id (e.g. slack:C04PAYMENTS)", s)
+	}
+	return scoring.Channel{Platform: p, ID: id}, nil
+}
+
+func parseChannels(list []string) []scoring.Channel {
+	var out []scoring.Channel
+	for _, s := range list {
+		if ch, err := parseChannel(s); err == nil {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// slackPoster posts leaderboards through the Slack front door, each message
+// keyed in its metadata so that a restart can tell whether it went out.
+type slackPoster struct{ fd *slack.FrontDoor }
+
+var _ scoring.Poster = slackPoster{}
+
+func (p slackPoster) Post(ctx context.Context, post *scoring.Post) error {
+	_, err := p.fd.PostKeyed(ctx, post.Channel.ID, post.Key, bot.LeaderboardPost(post))
+	return err
+}
+
+func (p slackPoster) Posted(ctx context.Context, post *scoring.Post) (bool, error) {
+	// The week's posts are at most eight days old.
+	return p.fd.FindKeyed(ctx, post.Channel.ID, post.Key, post.Board.At.AddDate(0, 0, -8))
+}
+
+// startLeaderboards schedules the weekly job and catches up, once, a week
+// whose scheduled time passed while the bot was down. It returns the
+// scheduler to shut down.
+func startLeaderboards(ctx context.Context, w *scoring.Weekly, cfg leaderboardsConfig, log *slog.Logger) (gocron.Scheduler, error) {
+	loc, err := cfg.location()
+	if err != nil {
+		return nil, err
+	}
+	s, err := gocron.NewScheduler(gocron.WithLocation(loc))
+	if err != nil {
+		return nil, err
+	}
+	run := func(ctx context.Context) {
+		start := time.Now()
+		if err := w.Run(ctx); err != nil {
+			log.Error("weekly leaderboards", "error", err.Error(), "duration_ms", time.Since(start).Milliseconds())
+			return
+		}
+		log.Info("weekly leaderboards posted", "duration_ms", time.Since(start).Milliseconds())
+	}
+	_, err = s.NewJob(gocron.CronJob(cfg.schedule(), false), gocron.NewTask(run),
+		gocron.WithSingletonMode(gocron.LimitModeReschedule), gocron.WithContext(ctx), gocron.WithName("weekly-leaderboards"))
+	if err != nil {
+		return nil, fmt.Errorf("leaderboards.schedule: %w", err)
+	}
+	s.Start()
+	if due, err := catchUpDue(ctx, w, cfg.schedule(), loc, time.Now()); err != nil {
+		log.Error("weekly leaderboards: catch-up check", "error", err.Error())
+	} else if due {
+		log.Info("weekly leaderboards: this week's posts are due and not done; catching up")
+		go run(ctx)
+	}
+	return s, nil
+}
+
+// catchUpDue says whether this week's scheduled run has passed without
+// finishing (the bot was down, or crashed mid-way).
+func catchUpDue(ctx context.Context, w *scoring.Weekly, schedule string, loc *time.Location, now time.Time) (bool, error) {
+	sched, err := cron.ParseStandard(schedule)
+	if err != nil {
+		return false, err
+	}
+	now = now.In(loc)
+	y, wk := now.ISOWeek()
+	// The last scheduled time at or before now, if it falls in this week.
+	var last time.Time
+	for t := sched.Next(now.AddDate(0, 0, -8)); !t.After(now); t = sched.Next(t) {
+		last = t
+	}
+	if last.IsZero() {
+		return false, nil
+	}
+	if ly, lw := last.ISOWeek(); ly != y || lw != wk {
+		return false, nil
+	}
+	done, err := w.WeekDone(ctx, now)
+	return !done, err
+}

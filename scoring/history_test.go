@@ -1,0 +1,75 @@
+package scoring
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/idpbot/idpbot/catalog"
+)
+
+func TestHistoryAcrossWeeks(t *testing.T) {
+	ctx := context.Background()
+	store, err := catalog.Open(ctx, t.TempDir(), catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	st, _ := store.State("scores")
+	h := NewHistory(st, time.UTC)
+	c := card(t, `
+    - {id: owner, level: Bronze, expr: "has(entity.spec.owner)"}
+    - {id: system, level: Silver, expr: "has(entity.spec.system)"}
+`)
+	week1 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) // Monday of 2026-W48
+	report := func(at time.Time, spec map[string]any) *Report {
+		e := entity("svc", spec)
+		e.Relations = []catalog.Relation{{Type: catalog.RelOwnedBy, TargetRef: "group:default/team-a"}}
+		res := c.Evaluate(e, nil)
+		org := []*catalog.Entity{{Kind: "Group", Metadata: catalog.Metadata{Name: "team-a", Namespace: "default"}, Spec: map[string]any{"type": "team"}}}
+		return &Report{At: at, Results: map[string][]*Result{"t": {res}}, Teams: map[string][]*TeamResult{"t": Rollup(c, []*Result{res}, []*catalog.Entity{e}, org)}}
+	}
+	if got := h.Week(week1); got != "2026-W48" {
+		t.Fatalf("Week = %s", got)
+	}
+	// Week 48: Bronze (50). Week 49: Silver (100), recorded twice.
+	if err := h.Record(ctx, report(week1, map[string]any{"owner": "a"})); err != nil {
+		t.Fatal(err)
+	}
+	week2 := week1.AddDate(0, 0, 7)
+	for range 2 {
+		if err := h.Record(ctx, report(week2, map[string]any{"owner": "a", "system": "s"})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prev, err := h.Snapshot(ctx, "t", h.PreviousWeek(week2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := prev.Entities["component:default/svc"]; s.Level != 0 || s.Score != 50 || len(s.Failing) != 1 || s.Failing[0] != "system" {
+		t.Errorf("week 48 snapshot = %+v", s)
+	}
+	tr, err := h.Transitions(ctx, "t", "component:default/svc", 0)
+	if err != nil || len(tr) != 1 || tr[0].From != 0 || tr[0].To != 2 {
+		t.Errorf("transitions = %+v, %v; want one, Bronze to Gold (no Gold rules: reached with Silver); a repeated record adds none", tr, err)
+	}
+	rep := report(week2, map[string]any{"owner": "a", "system": "s"})
+	b := BuildBoard(c, rep, h.Week(week2), prev)
+	if len(b.Standings) != 1 || !b.Standings[0].HasDelta || b.Standings[0].Delta != 50 || b.MostImproved == nil {
+		t.Errorf("board = %+v", b.Standings)
+	}
+	team := BuildTeamReport(c, rep, b.Standings[0], map[string]bool{"component:default/svc": true}, prev)
+	if len(team.Movers) != 1 || team.Movers[0].From != 50 || team.Movers[0].To != 100 || len(team.Fixes) != 0 {
+		t.Errorf("team report = %+v", team)
+	}
+	// Pruning 26 weeks later removes both weeks.
+	if err := h.Prune(ctx, week2.AddDate(0, 0, 7*27)); err != nil {
+		t.Fatal(err)
+	}
+	if ws, _ := h.Snapshot(ctx, "t", "2026-W49"); len(ws.Entities) != 0 || len(ws.Teams) != 0 {
+		t.Errorf("week 49 survived pruning: %+v", ws)
+	}
+	if tr, _ := h.Transitions(ctx, "t", "component:default/svc", 0); len(tr) != 0 {
+		t.Errorf("transitions survived pruning: %+v", tr)
+	}
+}
