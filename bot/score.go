@@ -141,6 +141,9 @@ func ruleLines(rules []scoring.RuleResult, sc *scoring.Scorecard) Text {
 		if rr.Outcome != scoring.Pass && rr.Rule.Link != "" {
 			t = append(t, P(" "), L("how", rr.Rule.Link))
 		}
+		for _, f := range rr.Facts {
+			t = append(t, P(fmt.Sprintf(" · %s from %s, ", f.Name, f.Source)), When(f.At))
+		}
 	}
 	return t
 }

@@ -51,6 +51,16 @@ type RuleResult struct {
 	Outcome Outcome
 	// Reason explains an error (a missing fact, a wrong type).
 	Reason string
+	// Facts are the facts the rule read, with their source and time, so
+	// that an explanation can show how fresh they are.
+	Facts []FactUse
+}
+
+// FactUse names a fact a rule read.
+type FactUse struct {
+	Name   string
+	Source string
+	At     time.Time
 }
 
 // Result is one entity scored on one scorecard.
@@ -110,6 +120,11 @@ func (sc *Scorecard) evaluate(ref string, entity, fv map[string]any, facts Facts
 			rr.Outcome, rr.Reason = Error, err.Error()
 		default:
 			rr.Outcome, rr.Reason = r.eval(act, facts)
+		}
+		for _, name := range r.Facts {
+			if f, ok := facts[name]; ok {
+				rr.Facts = append(rr.Facts, FactUse{Name: name, Source: f.Source, At: f.At})
+			}
 		}
 		res.Rules[i] = rr
 		total += r.Weight

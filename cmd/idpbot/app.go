@@ -29,8 +29,9 @@ type app struct {
 	store   *catalog.Store
 	router  *bot.Router
 	ident   *bot.Identity
-	// scores is nil without scorecards.
+	// scores and facts are nil without scorecards.
 	scores *scoring.Evaluator
+	facts  *scoring.FactStore
 	reg    *prometheus.Registry
 }
 
@@ -139,7 +140,12 @@ func newApp(ctx context.Context, g *globals, cfg *config) (a *app, err error) {
 			a.log.Error("scorecard problem; the scorecard is left out", "problem", p.String())
 		}
 		a.log.Info("scorecards loaded", "scorecards", len(cards), "problems", len(problems))
-		a.scores = scoring.NewEvaluator(cards, a.store, nil)
+		st, err := a.store.State("facts")
+		if err != nil {
+			return nil, err
+		}
+		a.facts = scoring.NewFactStore(st)
+		a.scores = scoring.NewEvaluator(cards, a.store, a.facts)
 		scorer = a.scores
 	}
 	a.ident = bot.NewIdentity(a.store, nil, 0)

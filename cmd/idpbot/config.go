@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/idpbot/idpbot/bot/discord"
+	"github.com/idpbot/idpbot/bot/httpapi"
 	"github.com/idpbot/idpbot/bot/slack"
 )
 
@@ -28,6 +29,7 @@ type config struct {
 	Leaderboards leaderboardsConfig `yaml:"leaderboards"`
 	Slack        slack.Config       `yaml:"slack"`
 	Discord      discord.Config     `yaml:"discord"`
+	API          httpapi.Config     `yaml:"api"`
 	Log          logConfig          `yaml:"log"`
 	Buttons      buttonsConfig      `yaml:"buttons"`
 }
@@ -157,6 +159,9 @@ func (c *config) validate() error {
 			errs = append(errs, err)
 		}
 	}
+	if err := c.API.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.Leaderboards.validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -186,6 +191,9 @@ func (c *config) applyEnv(getenv func(string) string) {
 	set(&c.Discord.PublicKey, "DISCORD_PUBLIC_KEY")
 	set(&c.Discord.APIURL, "DISCORD_API_URL")
 	set(&c.Discord.GuildID, "DISCORD_GUILD_ID")
+	if tok := getenv("IDPBOT_API_TOKEN"); tok != "" {
+		c.API.Tokens = append(c.API.Tokens, httpapi.Token{Name: "env", Token: tok, Scopes: []string{httpapi.ScopeRead, httpapi.ScopeFactsWrite}})
+	}
 	if v := strings.ToLower(getenv("DISCORD_GATEWAY")); v == "1" || v == "true" || v == "yes" {
 		c.Discord.Gateway = true
 	}

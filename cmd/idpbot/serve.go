@@ -12,6 +12,7 @@ import (
 	"github.com/idpbot/idpbot/bot"
 	"github.com/idpbot/idpbot/bot/console"
 	"github.com/idpbot/idpbot/bot/discord"
+	"github.com/idpbot/idpbot/bot/httpapi"
 	"github.com/idpbot/idpbot/bot/slack"
 	"github.com/idpbot/idpbot/scoring"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -82,6 +83,16 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 		fmt.Fprintf(w, "ok: %d entities\n", a.store.Count())
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
+
+	deps := httpapi.Deps{Catalog: a.store}
+	if a.scores != nil {
+		deps.Scorer, deps.Facts = a.scores, a.facts
+	}
+	api, err := httpapi.New(cfg.API, deps, a.log.With("component", "api"))
+	if err != nil {
+		return err
+	}
+	mux.Handle("/api/v1/", api.Handler())
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

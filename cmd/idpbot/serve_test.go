@@ -291,3 +291,42 @@ func TestServeSlackEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+func TestFactsPushThroughServe(t *testing.T) {
+	const token = "facts-token-0123456789abcdef012345"
+	t.Setenv("IDPBOT_API_TOKEN", token)
+	data := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc := make(chan string, 1)
+	var out, errOut bytes.Buffer
+	g := &globals{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, onListen: func(a string) { addrc <- a }}
+	done := make(chan int, 1)
+	scorecards := filepath.Join("..", "..", "deploy", "examples", "scorecards")
+	go func() {
+		done <- runWith(ctx, g, []string{"--data-dir", data, "serve", "--listen", "127.0.0.1:0", "--catalog", exampleCatalog, "--scorecards", scorecards})
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case code := <-done:
+		t.Fatalf("serve exited %d:\n%s", code, errOut.String())
+	}
+	code, stdout, stderr := idpbot(t, "facts", "push", "--url", "http://"+addr, "--entity", "payments-gateway", "coverage=91.5", "deploys_per_week=7")
+	if code != 0 || !strings.Contains(stdout, "pushed 2 facts about component:default/payments-gateway") {
+		t.Errorf("facts push: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, _, stderr = idpbot(t, "facts", "push", "--url", "http://"+addr, "--entity", "payments-gateway", "Bad-Name=1")
+	if code != 1 || !strings.Contains(stderr, "400 Bad Request") || !strings.Contains(stderr, "fact name") {
+		t.Errorf("bad fact: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr = idpbot(t, "facts", "push", "--url", "http://"+addr, "--token", "wrong-token-0123456789abcdefgh", "--entity", "ledger", "x=1")
+	if code != 1 || !strings.Contains(stderr, "401") {
+		t.Errorf("wrong token: exit %d\n%s", code, stderr)
+	}
+	cancel()
+	<-done
+	if strings.Contains(errOut.String(), token) {
+		t.Error("the API token appears in the logs")
+	}
+}

@@ -1,0 +1,181 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/idpbot/idpbot/bot/bottest"
+	"github.com/idpbot/idpbot/bot/httpapi"
+	"github.com/idpbot/idpbot/scoring"
+)
+
+const (
+	readToken  = "read-token-0123456789abcdef0123"
+	factsToken = "facts-token-0123456789abcdef012"
+)
+
+func newAPI(t *testing.T) (*httptest.Server, *bytes.Buffer) {
+	t.Helper()
+	store := bottest.ExampleCatalog(t)
+	cards, problems, err := scoring.Load([]string{filepath.Join(bottest.RepoRoot(t), "deploy", "examples", "scorecards")})
+	if err != nil || len(problems) > 0 {
+		t.Fatal(err, problems)
+	}
+	st, err := store.State("facts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts := scoring.NewFactStore(st)
+	logs := &bytes.Buffer{}
+	api, err := httpapi.New(httpapi.Config{Tokens: []httpapi.Token{
+		{Name: "dashboard", Token: readToken, Scopes: []string{httpapi.ScopeRead}},
+		{Name: "ci", Token: factsToken, Scopes: []string{httpapi.ScopeRead, httpapi.ScopeFactsWrite}},
+	}}, httpapi.Deps{Catalog: store, Scorer: scoring.NewEvaluator(cards, store, facts), Facts: facts}, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	return srv, logs
+}
+
+func call(t *testing.T, srv *httptest.Server, method, path, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if len(raw) > 0 && json.Unmarshal(raw, &out) != nil {
+		t.Fatalf("%s %s: not JSON: %s", method, path, raw)
+	}
+	return resp.StatusCode, out
+}
+
+func TestReadEndpoints(t *testing.T) {
+	srv, _ := newAPI(t)
+	tests := []struct {
+		name, path string
+		status     int
+		want       string // a substring of the JSON body
+	}{
+		{"entity", "/api/v1/entities/by-name/component/default/payments-api", 200, `"name":"payments-api"`},
+		{"entity, any case", "/api/v1/entities/by-name/Component/default/payments-api", 200, `"name":"payments-api"`},
+		{"missing entity", "/api/v1/entities/by-name/component/default/nope", 404, "nothing in the catalog"},
+		{"list", "/api/v1/entities?filter=kind=system&limit=10", 200, "system"},
+		{"bad limit", "/api/v1/entities?limit=0", 400, "limit=0"},
+		{"bad filter", "/api/v1/entities?filter==x", 400, "has no key"},
+		{"search", "/api/v1/search?q=ledger&kind=api", 200, "ledger-grpc-api"},
+		{"search without q", "/api/v1/search", 400, "q is required"},
+		{"who-owns", "/api/v1/who-owns?q=payments-api", 200, `"ref":"group:default/payments"`},
+		{"who-owns prefers the system of a shared name", "/api/v1/who-owns?q=payments", 200, `"kind":"System"`},
+		{"who-owns typo", "/api/v1/who-owns?q=paymnts-api", 404, "component:default/payments-api"},
+		{"scores", "/api/v1/scores/by-name/component/default/payments-gateway", 200, `"scorecard":"production-readiness"`},
+		{"unknown endpoint", "/api/v1/nope", 404, "no such endpoint"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := call(t, srv, http.MethodGet, tt.path, readToken, "")
+			raw, _ := json.Marshal(body)
+			if status != tt.status || !strings.Contains(string(raw), tt.want) {
+				t.Errorf("GET %s = %d %s; want %d with %q", tt.path, status, raw, tt.status, tt.want)
+			}
+		})
+	}
+}
+
+func TestAuth(t *testing.T) {
+	srv, logs := newAPI(t)
+	if status, body := call(t, srv, http.MethodGet, "/api/v1/search?q=x", "", ""); status != 401 || !strings.Contains(body["hint"].(string), "Bearer") {
+		t.Errorf("no token: %d %v", status, body)
+	}
+	if status, _ := call(t, srv, http.MethodGet, "/api/v1/search?q=x", "wrong-token-0123456789abcdefgh", ""); status != 401 {
+		t.Errorf("wrong token: %d", status)
+	}
+	status, body := call(t, srv, http.MethodPost, "/api/v1/facts", readToken, `{"entity":"ledger","facts":{"coverage":90}}`)
+	if status != 403 || !strings.Contains(body["error"].(string), "facts:write") {
+		t.Errorf("read token pushing facts: %d %v", status, body)
+	}
+	for _, secret := range []string{readToken, factsToken, "wrong-token"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("a token appears in the logs")
+		}
+	}
+}
+
+func TestPushFactsChangesScores(t *testing.T) {
+	srv, _ := newAPI(t)
+	path := "/api/v1/scores/by-name/component/default/payments-gateway"
+	level := func() string {
+		_, body := call(t, srv, http.MethodGet, path, readToken, "")
+		for _, r := range body["results"].([]any) {
+			m := r.(map[string]any)
+			if m["scorecard"] == "production-readiness" {
+				return m["level"].(string)
+			}
+		}
+		return ""
+	}
+	if got := level(); got != "Silver" {
+		t.Fatalf("before facts: %s, want Silver", got)
+	}
+	status, body := call(t, srv, http.MethodPost, "/api/v1/facts", factsToken, `{"entity":"payments-gateway","facts":{"coverage":91.5}}`)
+	if status != 200 || body["entity"] != "component:default/payments-gateway" {
+		t.Fatalf("push: %d %v", status, body)
+	}
+	if got := level(); got != "Gold" {
+		t.Errorf("after coverage 91.5: %s, want Gold", got)
+	}
+	bad := []struct {
+		name, body string
+		status     int
+		want       string
+	}{
+		{"bad name", `{"entity":"ledger","facts":{"Coverage%":1}}`, 400, "fact name"},
+		{"bad value", `{"entity":"ledger","facts":{"coverage":[1,2]}}`, 400, "not a number, string or boolean"},
+		{"no facts", `{"entity":"ledger","facts":{}}`, 400, "no facts given"},
+		{"unknown field", `{"entity":"ledger","fact":{"coverage":1}}`, 400, "invalid JSON"},
+		{"malformed", `{"entity":`, 400, "invalid JSON"},
+		{"unknown entity", `{"entity":"ledgr","facts":{"coverage":1}}`, 404, "component:default/ledger"},
+		{"oversized", `{"entity":"ledger","facts":{"s":"` + strings.Repeat("x", 70<<10) + `"}}`, 413, "larger than"},
+	}
+	for _, b := range bad {
+		t.Run(b.name, func(t *testing.T) {
+			status, body := call(t, srv, http.MethodPost, "/api/v1/facts", factsToken, b.body)
+			raw, _ := json.Marshal(body)
+			if status != b.status || !strings.Contains(string(raw), b.want) {
+				t.Errorf("%d %s; want %d with %q", status, raw, b.status, b.want)
+			}
+		})
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/facts", strings.NewReader("coverage=1"))
+	req.Header.Set("Authorization", "Bearer "+factsToken)
+	resp, _ := http.DefaultClient.Do(req)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("form body: %d, want 415", resp.StatusCode)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	err := httpapi.Config{Tokens: []httpapi.Token{{Name: "x", Token: "short", Scopes: []string{"admin"}}}}.Validate()
+	if err == nil || !strings.Contains(err.Error(), "api.tokens[0].token: at least") || !strings.Contains(err.Error(), `unknown scope "admin"`) || strings.Contains(err.Error(), "short") {
+		t.Errorf("Validate = %v", err)
+	}
+}
