@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/idpbot/idpbot/catalog"
+	"github.com/idpbot/idpbot/scoring"
 )
 
 // Command is one subcommand of /idp.
@@ -183,6 +184,9 @@ type Config struct {
 	// ReportTTL is how long a leaderboard's full evaluation is reused
 	// (default 5 minutes).
 	ReportTTL time.Duration
+	// LatestReport, when set, gives the last scheduled evaluation; a
+	// leaderboard uses it instead of evaluating the catalog itself.
+	LatestReport func() *scoring.Report
 	// Observe, when set, is told every answer: the request, the command
 	// that ran ("" when none did) and the reply (audit trails, tests).
 	Observe func(req *Request, command string, reply *Reply)
@@ -243,6 +247,7 @@ func NewRouter(cfg Config) (*Router, error) {
 	if cfg.Scorer != nil {
 		r.scorer = cfg.Scorer
 		r.reports.ttl = cfg.ReportTTL
+		r.reports.latest = cfg.LatestReport
 		if r.reports.ttl <= 0 {
 			r.reports.ttl = 5 * time.Minute
 		}

@@ -28,12 +28,18 @@ const maxLeaderboardRows = 15
 // reportCache keeps the last full evaluation for leaderboards, so that a
 // busy channel does not evaluate the whole catalog on every request.
 type reportCache struct {
-	mu  sync.Mutex
-	rep *scoring.Report
-	ttl time.Duration
+	mu     sync.Mutex
+	rep    *scoring.Report
+	ttl    time.Duration
+	latest func() *scoring.Report
 }
 
 func (c *reportCache) get(ctx context.Context, s Scorer, now time.Time) (*scoring.Report, error) {
+	if c.latest != nil {
+		if rep := c.latest(); rep != nil {
+			return rep, nil
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.rep != nil && now.Sub(c.rep.At) < c.ttl {

@@ -2,8 +2,11 @@ package scoring
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/idpbot/idpbot/catalog"
 )
@@ -71,5 +74,61 @@ func TestHistoryAcrossWeeks(t *testing.T) {
 	}
 	if tr, _ := h.Transitions(ctx, "t", "component:default/svc", 0); len(tr) != 0 {
 		t.Errorf("transitions survived pruning: %+v", tr)
+	}
+}
+
+func TestChart(t *testing.T) {
+	c := card(t, `
+    - {id: owner, level: Bronze, expr: "has(entity.spec.owner)"}
+`)
+	b := &Board{Scorecard: c, Week: "2026-W49", Standings: []Standing{
+		{Team: "group:default/a", DisplayName: "Alpha", Rank: 1, Score: 90, Delta: 10, HasDelta: true},
+		{Team: "group:default/b", DisplayName: "Bravo", Rank: 2, Score: 55},
+	}}
+	png, err := Chart(b, "group:default/b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(png) < 1000 || string(png[1:4]) != "PNG" {
+		t.Fatalf("not a PNG: %d bytes", len(png))
+	}
+	if os.Getenv("IDPBOT_KEEP_CHART") != "" {
+		os.WriteFile(os.Getenv("IDPBOT_KEEP_CHART"), png, 0o644)
+	}
+	if _, err := Chart(&Board{Scorecard: c}, ""); err == nil {
+		t.Error("a chart of no teams was drawn")
+	}
+}
+
+func TestTrackerMetrics(t *testing.T) {
+	store := exampleCatalog(t)
+	cards := loadExamples(t)
+	reg := prometheus.NewRegistry()
+	m, err := NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := store.State("scores")
+	tr := NewTracker(NewEvaluator(cards, store, nil), NewHistory(st, time.UTC), m)
+	if tr.Latest() != nil {
+		t.Fatal("a report before the first run")
+	}
+	rep, err := tr.Run(context.Background())
+	if err != nil || tr.Latest() != rep {
+		t.Fatalf("Run: %v", err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	series := map[string]int{}
+	for _, mf := range mfs {
+		series[mf.GetName()] = len(mf.Metric)
+	}
+	if series["idpbot_scorecard_team_score"] < 6 || series["idpbot_scorecard_entity_score"] < 17 || series["idpbot_scorecard_evaluation_duration_seconds"] != 1 {
+		t.Errorf("series: %v", series)
+	}
+	if ws, _ := NewHistory(st, time.UTC).Snapshot(context.Background(), "production-readiness", NewHistory(st, time.UTC).Week(rep.At)); len(ws.Entities) == 0 {
+		t.Error("the run recorded no snapshot")
 	}
 }

@@ -200,6 +200,7 @@ type WeeklyConfig struct {
 // even across crashes and restarts.
 type Weekly struct {
 	ev      *Evaluator
+	tracker *Tracker
 	hist    *History
 	state   *catalog.State
 	cat     Catalog
@@ -214,11 +215,22 @@ func NewWeekly(ev *Evaluator, hist *History, state *catalog.State, cat Catalog, 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Weekly{ev: ev, hist: hist, state: state, cat: cat, posters: posters, cfg: cfg, now: time.Now, log: log}
+	return &Weekly{ev: ev, tracker: NewTracker(ev, hist, nil), hist: hist, state: state, cat: cat, posters: posters, cfg: cfg, now: time.Now, log: log}
 }
 
 // SetClock replaces the clock (tests).
-func (w *Weekly) SetClock(now func() time.Time) { w.now = now }
+func (w *Weekly) SetClock(now func() time.Time) {
+	w.now = now
+	w.tracker.SetClock(now)
+}
+
+// UseTracker makes the job evaluate through t (which records the history
+// and updates metrics), so that the weekly run and the periodic one share
+// their latest report.
+func (w *Weekly) UseTracker(t *Tracker) {
+	t.SetClock(w.now)
+	w.tracker = t
+}
 
 // postRecord is the state of one post.
 type postRecord struct {
@@ -238,15 +250,11 @@ func (w *Weekly) WeekDone(ctx context.Context, t time.Time) (bool, error) {
 // been posted this week. Posts that fail are retried by the next Run (a
 // restart, or the catch-up at start); it returns their errors joined.
 func (w *Weekly) Run(ctx context.Context) error {
-	rep, err := w.ev.Run(ctx)
+	rep, err := w.tracker.Run(ctx)
 	if err != nil {
 		return err
 	}
-	rep.At = w.now()
 	week := w.hist.Week(rep.At)
-	if err := w.hist.Record(ctx, rep); err != nil {
-		return err
-	}
 	groups, err := w.cat.List(ctx, catalog.Filter{Sets: [][]catalog.Condition{{{Key: "kind", Value: catalog.KindGroup, HasValue: true}}}}, 0)
 	if err != nil {
 		return fmt.Errorf("list groups: %w", err)

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -127,4 +128,19 @@ func (fd *FrontDoor) FindKeyed(ctx context.Context, channelID, key string, since
 		params.Cursor = resp.ResponseMetaData.NextCursor
 	}
 	return false, fmt.Errorf("slack conversations.history %s: more than %d pages since %s; cannot tell whether %s was posted", channelID, maxHistoryPages, since.Format(time.RFC3339), key)
+}
+
+// UploadFile shares a file in a channel, in the thread of threadTS when it
+// is set (Slack's external upload flow: files.getUploadURLExternal, the
+// upload, files.completeUploadExternal; scope files:write). Uploads are not
+// retried on 429.
+func (fd *FrontDoor) UploadFile(ctx context.Context, channelID, threadTS, filename, title, altText string, data []byte) error {
+	_, err := fd.api.UploadFileContext(ctx, slackapi.UploadFileParameters{
+		Reader: bytes.NewReader(data), FileSize: len(data), Filename: filename, Title: title, AltTxt: altText,
+		Channel: channelID, ThreadTimestamp: threadTS,
+	})
+	if err != nil {
+		return fmt.Errorf("slack file upload to %s: %w", channelID, err)
+	}
+	return nil
 }

@@ -29,10 +29,11 @@ type app struct {
 	store   *catalog.Store
 	router  *bot.Router
 	ident   *bot.Identity
-	// scores and facts are nil without scorecards.
-	scores *scoring.Evaluator
-	facts  *scoring.FactStore
-	reg    *prometheus.Registry
+	// scores, facts and tracker are nil without scorecards.
+	scores  *scoring.Evaluator
+	facts   *scoring.FactStore
+	tracker *scoring.Tracker
+	reg     *prometheus.Registry
 }
 
 // appOptions are the command-line settings that override the config file.
@@ -147,6 +148,15 @@ func newApp(ctx context.Context, g *globals, cfg *config) (a *app, err error) {
 		a.facts = scoring.NewFactStore(st)
 		a.scores = scoring.NewEvaluator(cards, a.store, a.facts)
 		scorer = a.scores
+		hst, err := a.store.State("scores")
+		if err != nil {
+			return nil, err
+		}
+		smetrics, err := scoring.NewMetrics(a.reg)
+		if err != nil {
+			return nil, err
+		}
+		a.tracker = scoring.NewTracker(a.scores, scoring.NewHistory(hst, cfg.Leaderboards.locationOrUTC()), smetrics)
 	}
 	a.ident = bot.NewIdentity(a.store, nil, 0)
 	a.router, err = bot.NewRouter(bot.Config{

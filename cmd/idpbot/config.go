@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -42,6 +43,9 @@ type catalogConfig struct {
 
 type scorecardsConfig struct {
 	Paths []string `yaml:"paths"`
+	// Interval is how often every scorecard is evaluated over the catalog
+	// (history, metrics, leaderboards); default 1h.
+	Interval time.Duration `yaml:"interval"`
 }
 
 type logConfig struct {
@@ -161,6 +165,9 @@ func (c *config) validate() error {
 	}
 	if err := c.API.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if iv := c.Scorecards.Interval; iv != 0 && (iv < time.Minute || iv > 7*24*time.Hour) {
+		errs = append(errs, fmt.Errorf("scorecards.interval: %s; use 1m to 168h (default 1h)", iv))
 	}
 	if err := c.Leaderboards.validate(); err != nil {
 		errs = append(errs, err)

@@ -127,21 +127,24 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 			errc <- fmt.Errorf("http: %w", err)
 		}
 	}()
-	if a.scores != nil && slackFD != nil {
-		loc, _ := cfg.Leaderboards.location() // validated
-		state, err := a.store.State("leaderboards")
-		if err != nil {
-			return err
+	if a.tracker != nil {
+		var weekly *scoring.Weekly
+		if slackFD != nil {
+			state, err := a.store.State("leaderboards")
+			if err != nil {
+				return err
+			}
+			history, err := a.store.State("scores")
+			if err != nil {
+				return err
+			}
+			weekly = scoring.NewWeekly(a.scores, scoring.NewHistory(history, cfg.Leaderboards.locationOrUTC()), state, a.store,
+				map[string]scoring.Poster{"slack": slackPoster{slackFD, a.log.With("component", "leaderboards")}},
+				scoring.WeeklyConfig{Fallback: parseChannels(cfg.Leaderboards.Fallback), Global: parseChannels(cfg.Leaderboards.Global)},
+				a.log.With("component", "leaderboards"))
+			weekly.UseTracker(a.tracker)
 		}
-		history, err := a.store.State("scores")
-		if err != nil {
-			return err
-		}
-		weekly := scoring.NewWeekly(a.scores, scoring.NewHistory(history, loc), state, a.store,
-			map[string]scoring.Poster{"slack": slackPoster{slackFD}},
-			scoring.WeeklyConfig{Fallback: parseChannels(cfg.Leaderboards.Fallback), Global: parseChannels(cfg.Leaderboards.Global)},
-			a.log.With("component", "leaderboards"))
-		sched, err := startLeaderboards(ctx, weekly, cfg.Leaderboards, a.log.With("component", "leaderboards"))
+		sched, err := schedule(ctx, a.tracker, cfg.Scorecards.Interval, weekly, cfg.Leaderboards, a.log.With("component", "scheduler"))
 		if err != nil {
 			return err
 		}

@@ -67,6 +67,15 @@ func (c leaderboardsConfig) location() (*time.Location, error) {
 	return loc, nil
 }
 
+// locationOrUTC is the zone, or UTC when it does not load (validate has
+// reported that).
+func (c leaderboardsConfig) locationOrUTC() *time.Location {
+	if loc, err := c.location(); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
 func parseChannel(s string) (scoring.Channel, error) {
 	p, id, ok := strings.Cut(strings.TrimSpace(s), ":")
 	if !ok || id == "" || (p != "slack" && p != "discord") {
@@ -86,14 +95,36 @@ func parseChannels(list []string) []scoring.Channel {
 }
 
 // slackPoster posts leaderboards through the Slack front door, each message
-// keyed in its metadata so that a restart can tell whether it went out.
-type slackPoster struct{ fd *slack.FrontDoor }
+// keyed in its metadata so that a restart can tell whether it went out, with
+// the chart in its thread.
+type slackPoster struct {
+	fd  *slack.FrontDoor
+	log *slog.Logger
+}
 
 var _ scoring.Poster = slackPoster{}
 
 func (p slackPoster) Post(ctx context.Context, post *scoring.Post) error {
-	_, err := p.fd.PostKeyed(ctx, post.Channel.ID, post.Key, bot.LeaderboardPost(post))
-	return err
+	ts, err := p.fd.PostKeyed(ctx, post.Channel.ID, post.Key, bot.LeaderboardPost(post))
+	if err != nil {
+		return err
+	}
+	// The chart is a picture of what the message says: a failed upload is
+	// logged, and the post stands (it is not posted again).
+	highlight := ""
+	if post.Team != nil {
+		highlight = post.Team.Standing.Team
+	}
+	png, err := scoring.Chart(post.Board, highlight)
+	if err == nil {
+		name := strings.NewReplacer("/", "-", ":", "-").Replace(post.Board.Scorecard.ID + "-" + post.Board.Week + ".png")
+		err = p.fd.UploadFile(ctx, post.Channel.ID, ts, name, post.Board.Scorecard.Title+" — week "+post.Board.Week,
+			"Bar chart of team scores this week and last week", png)
+	}
+	if err != nil && p.log != nil {
+		p.log.WarnContext(ctx, "leaderboard chart not shared", "key", post.Key, "error", err.Error())
+	}
+	return nil
 }
 
 func (p slackPoster) Posted(ctx context.Context, post *scoring.Post) (bool, error) {
@@ -101,10 +132,11 @@ func (p slackPoster) Posted(ctx context.Context, post *scoring.Post) (bool, erro
 	return p.fd.FindKeyed(ctx, post.Channel.ID, post.Key, post.Board.At.AddDate(0, 0, -8))
 }
 
-// startLeaderboards schedules the weekly job and catches up, once, a week
-// whose scheduled time passed while the bot was down. It returns the
-// scheduler to shut down.
-func startLeaderboards(ctx context.Context, w *scoring.Weekly, cfg leaderboardsConfig, log *slog.Logger) (gocron.Scheduler, error) {
+// schedule is the table of scheduled work: the periodic evaluation of the
+// scorecards and, with a poster, the weekly leaderboards (with a catch-up,
+// once, of a week whose run was due while the bot was down). It returns
+// the scheduler to shut down.
+func schedule(ctx context.Context, tracker *scoring.Tracker, interval time.Duration, w *scoring.Weekly, cfg leaderboardsConfig, log *slog.Logger) (gocron.Scheduler, error) {
 	loc, err := cfg.location()
 	if err != nil {
 		return nil, err
@@ -112,6 +144,27 @@ func startLeaderboards(ctx context.Context, w *scoring.Weekly, cfg leaderboardsC
 	s, err := gocron.NewScheduler(gocron.WithLocation(loc))
 	if err != nil {
 		return nil, err
+	}
+	if interval <= 0 {
+		interval = time.Hour
+	}
+	evaluate := func(ctx context.Context) {
+		start := time.Now()
+		if _, err := tracker.Run(ctx); err != nil {
+			log.Error("scorecard evaluation", "error", err.Error())
+			return
+		}
+		log.Info("scorecards evaluated", "duration_ms", time.Since(start).Milliseconds())
+	}
+	_, err = s.NewJob(gocron.DurationJob(interval), gocron.NewTask(evaluate),
+		gocron.WithSingletonMode(gocron.LimitModeReschedule), gocron.WithContext(ctx), gocron.WithName("scorecard-evaluation"),
+		gocron.WithStartAt(gocron.WithStartImmediately()))
+	if err != nil {
+		return nil, fmt.Errorf("scorecards.interval: %w", err)
+	}
+	if w == nil {
+		s.Start()
+		return s, nil
 	}
 	run := func(ctx context.Context) {
 		start := time.Now()

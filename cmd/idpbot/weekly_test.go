@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -26,14 +27,18 @@ import (
 // conversations.history, as Slack does.
 type slackWorkspace struct {
 	*slacktest.Server
-	mu    sync.Mutex
-	posts map[string][]map[string]any // channel → messages, oldest first
-	seq   int
+	mu      sync.Mutex
+	posts   map[string][]map[string]any // channel → messages, oldest first
+	seq     int
+	uploads map[string]int // file id → bytes uploaded
+	shared  []sharedFile
 }
+
+type sharedFile struct{ id, channel, thread string }
 
 func newSlackWorkspace(t *testing.T) *slackWorkspace {
 	t.Helper()
-	ws := &slackWorkspace{posts: map[string][]map[string]any{}}
+	ws := &slackWorkspace{posts: map[string][]map[string]any{}, uploads: map[string]int{}}
 	ws.Server = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
 			r.ParseForm()
@@ -48,6 +53,32 @@ func newSlackWorkspace(t *testing.T) *slackWorkspace {
 			ws.posts[ch] = append(ws.posts[ch], map[string]any{"type": "message", "ts": ts, "text": r.FormValue("text"), "metadata": md})
 			ws.mu.Unlock()
 			json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": ch, "ts": ts})
+		})
+		c.Handle("/files.getUploadURLExternal", func(w http.ResponseWriter, r *http.Request) {
+			r.ParseForm()
+			ws.mu.Lock()
+			ws.seq++
+			id := fmt.Sprintf("F%06d", ws.seq)
+			ws.mu.Unlock()
+			json.NewEncoder(w).Encode(map[string]any{"ok": true, "file_id": id, "upload_url": ws.GetAPIURL() + "upload/" + id})
+		})
+		c.Handle("/upload/", func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			ws.mu.Lock()
+			ws.uploads[strings.TrimPrefix(r.URL.Path, "/upload/")] = len(body)
+			ws.mu.Unlock()
+			w.Write([]byte("OK"))
+		})
+		c.Handle("/files.completeUploadExternal", func(w http.ResponseWriter, r *http.Request) {
+			r.ParseForm()
+			var files []map[string]any
+			json.Unmarshal([]byte(r.FormValue("files")), &files)
+			ws.mu.Lock()
+			for _, f := range files {
+				ws.shared = append(ws.shared, sharedFile{id: fmt.Sprint(f["id"]), channel: r.FormValue("channel_id"), thread: r.FormValue("thread_ts")})
+			}
+			ws.mu.Unlock()
+			json.NewEncoder(w).Encode(map[string]any{"ok": true, "files": files})
 		})
 		c.Handle("/conversations.history", func(w http.ResponseWriter, r *http.Request) {
 			r.ParseForm()
@@ -138,7 +169,7 @@ func (r *weeklyRig) run(wrap func(scoring.Poster, context.CancelFunc) scoring.Po
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	var poster scoring.Poster = slackPoster{fd}
+	var poster scoring.Poster = slackPoster{fd: fd}
 	if wrap != nil {
 		poster = wrap(poster, cancel)
 	}
@@ -238,6 +269,26 @@ func TestWeeklyNextWeekShowsChanges(t *testing.T) {
 	pay := r.ws.posts["C04PAYMENTS"]
 	if len(pay) != 4 { // two scorecards, two weeks
 		t.Fatalf("payments channel got %d posts, want 4", len(pay))
+	}
+	// Each post has its chart in its thread.
+	charts := 0
+	for _, f := range r.ws.shared {
+		if f.channel == "C04PAYMENTS" {
+			charts++
+			if r.ws.uploads[f.id] < 1000 {
+				t.Errorf("chart %s has %d bytes", f.id, r.ws.uploads[f.id])
+			}
+			found := false
+			for _, m := range pay {
+				found = found || m["ts"] == f.thread
+			}
+			if !found {
+				t.Errorf("chart %s is not in the thread of a leaderboard post (thread %q)", f.id, f.thread)
+			}
+		}
+	}
+	if charts != 4 {
+		t.Errorf("payments channel got %d charts, want 4", charts)
 	}
 	last := fmt.Sprint(pay[len(pay)-1]["text"])
 	if !strings.Contains(last, "(=)") && !strings.Contains(last, "(+") && !strings.Contains(last, "(-") {
