@@ -13,6 +13,9 @@ import (
 
 	"github.com/idpbot/idpbot/bot"
 	"github.com/idpbot/idpbot/catalog"
+	"github.com/idpbot/idpbot/integrations/oncall"
+	"github.com/idpbot/idpbot/integrations/opsgenie"
+	"github.com/idpbot/idpbot/integrations/pagerduty"
 	"github.com/idpbot/idpbot/integrations/rotations"
 	"github.com/idpbot/idpbot/scoring"
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +32,8 @@ type app struct {
 	store   *catalog.Store
 	router  *bot.Router
 	ident   *bot.Identity
+	// oncall answers who is on call (rotations, PagerDuty, Opsgenie).
+	oncall *oncall.Multi
 	// scores, facts and tracker are nil without scorecards.
 	scores  *scoring.Evaluator
 	facts   *scoring.FactStore
@@ -159,16 +164,44 @@ func newApp(ctx context.Context, g *globals, cfg *config) (a *app, err error) {
 		a.tracker = scoring.NewTracker(a.scores, scoring.NewHistory(hst, cfg.Leaderboards.locationOrUTC()), smetrics)
 	}
 	a.ident = bot.NewIdentity(a.store, nil, 0)
+	var latest func() *scoring.Report
+	if a.tracker != nil {
+		latest = a.tracker.Latest
+	}
+	if a.oncall, err = onCallSource(cfg, a.store, a.log); err != nil {
+		return nil, err
+	}
 	a.router, err = bot.NewRouter(bot.Config{
-		Scorer:  scorer,
-		Catalog: a.store, Signer: signer, Identity: a.ident,
-		OnCall: rotations.New(a.store, rotations.WithLogger(a.log.With("component", "rotations"))),
+		Catalog: a.store, Signer: signer, Identity: a.ident, OnCall: a.oncall,
+		Scorer: scorer, LatestReport: latest,
 		Logger: a.log.With("component", "bot"), Metrics: metrics,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// onCallSource composes the on-call sources: PagerDuty and Opsgenie when
+// configured (each behind the freshness cache), the catalog's rotations
+// otherwise.
+func onCallSource(cfg *config, store *catalog.Store, log *slog.Logger) (*oncall.Multi, error) {
+	m := &oncall.Multi{Rotations: rotations.New(store, rotations.WithLogger(log.With("component", "rotations"))), Log: log.With("component", "oncall")}
+	if cfg.PagerDuty.Token != "" {
+		pd, err := pagerduty.New(cfg.PagerDuty, store, log.With("component", "pagerduty"))
+		if err != nil {
+			return nil, err
+		}
+		m.PagerDuty = oncall.NewCached(pd, "pagerduty", cfg.PagerDuty.Cache, log.With("component", "pagerduty"))
+	}
+	if cfg.Opsgenie.APIKey != "" {
+		og, err := opsgenie.New(cfg.Opsgenie, store, log.With("component", "opsgenie"))
+		if err != nil {
+			return nil, err
+		}
+		m.Opsgenie = oncall.NewCached(og, "opsgenie", cfg.Opsgenie.Cache, log.With("component", "opsgenie"))
+	}
+	return m, nil
 }
 
 // ingest loads paths as one source, logging what it found; a path that gives

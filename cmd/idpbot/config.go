@@ -15,6 +15,8 @@ import (
 	"github.com/idpbot/idpbot/bot/discord"
 	"github.com/idpbot/idpbot/bot/httpapi"
 	"github.com/idpbot/idpbot/bot/slack"
+	"github.com/idpbot/idpbot/integrations/opsgenie"
+	"github.com/idpbot/idpbot/integrations/pagerduty"
 )
 
 // config is the file given to `idpbot serve --config`. Every value may use
@@ -31,6 +33,8 @@ type config struct {
 	Slack        slack.Config       `yaml:"slack"`
 	Discord      discord.Config     `yaml:"discord"`
 	API          httpapi.Config     `yaml:"api"`
+	PagerDuty    pagerduty.Config   `yaml:"pagerduty"`
+	Opsgenie     opsgenie.Config    `yaml:"opsgenie"`
 	Log          logConfig          `yaml:"log"`
 	Buttons      buttonsConfig      `yaml:"buttons"`
 }
@@ -163,6 +167,16 @@ func (c *config) validate() error {
 			errs = append(errs, err)
 		}
 	}
+	if c.PagerDuty.Token != "" || c.PagerDuty.APIURL != "" {
+		if err := c.PagerDuty.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.Opsgenie.APIKey != "" || c.Opsgenie.APIURL != "" {
+		if err := c.Opsgenie.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := c.API.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -193,6 +207,10 @@ func (c *config) applyEnv(getenv func(string) string) {
 	set(&c.Slack.AppToken, "SLACK_APP_TOKEN")
 	set(&c.Slack.APIURL, "SLACK_API_URL")
 	set(&c.Buttons.SigningKey, "IDPBOT_BUTTON_KEY")
+	set(&c.PagerDuty.Token, "PAGERDUTY_TOKEN")
+	set(&c.PagerDuty.APIURL, "PAGERDUTY_API_URL")
+	set(&c.Opsgenie.APIKey, "OPSGENIE_API_KEY")
+	set(&c.Opsgenie.APIURL, "OPSGENIE_API_URL")
 	set(&c.Discord.BotToken, "DISCORD_BOT_TOKEN")
 	set(&c.Discord.ApplicationID, "DISCORD_APPLICATION_ID")
 	set(&c.Discord.PublicKey, "DISCORD_PUBLIC_KEY")

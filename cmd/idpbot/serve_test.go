@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -328,5 +330,42 @@ func TestFactsPushThroughServe(t *testing.T) {
 	<-done
 	if strings.Contains(errOut.String(), token) {
 		t.Error("the API token appears in the logs")
+	}
+}
+
+// TestOnCallFromPagerDuty asks `oncall payments-api` with PagerDuty
+// configured from the environment: the answer comes from a local server
+// speaking PagerDuty's REST API instead of the catalog's rotation.
+func TestOnCallFromPagerDuty(t *testing.T) {
+	now := time.Now().UTC()
+	pd := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Token token=pd-test-token-0123456789" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/services/PX7Q2LM":
+			fmt.Fprint(w, `{"service":{"id":"PX7Q2LM","type":"service","name":"payments-api","html_url":"https://northwind.pagerduty.com/service-directory/PX7Q2LM",
+				"escalation_policy":{"id":"PPAYEP1","type":"escalation_policy_reference","summary":"Payments escalation"}}}`)
+		case "/oncalls":
+			fmt.Fprintf(w, `{"limit":25,"offset":0,"more":false,"oncalls":[{"escalation_level":1,
+				"escalation_policy":{"id":"PPAYEP1","type":"escalation_policy_reference","summary":"Payments escalation"},
+				"schedule":{"id":"PSPRIM1","type":"schedule_reference","summary":"Payments primary (PagerDuty)"},
+				"user":{"id":"PCARMEN","type":"user","summary":"Carmen Ortiz","name":"Carmen Ortiz","email":"carmen.ortiz@northwind.example"},
+				"start":%q,"end":%q}]}`, now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer pd.Close()
+	t.Setenv("PAGERDUTY_TOKEN", "pd-test-token-0123456789")
+	t.Setenv("PAGERDUTY_API_URL", pd.URL)
+	code, out, errOut := idpbot(t, "--data-dir", t.TempDir(), "--log-level", "debug", "ask", "--catalog", exampleCatalog, "oncall", "payments-api")
+	if code != 0 || !strings.Contains(out, "Payments primary (PagerDuty)") || !strings.Contains(out, "@Carmen Ortiz") {
+		t.Errorf("oncall with PagerDuty: exit %d\n%s%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, "pd-test-token") {
+		t.Error("the PagerDuty token appears in the output")
 	}
 }
