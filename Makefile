@@ -14,8 +14,14 @@ build:
 # the console chat on this terminal, HTTP (health, metrics, and Slack when
 # SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN are set) on
 # $(LISTEN); logs go to ./data/idpbot.log.
+# The example actions call webhooks whose secrets come from the environment;
+# make run gives them demo values (the example URLs do not resolve, so an
+# approved run fails with a network error: a real deploy system goes there).
+DEMO_ENV = RESTART_WEBHOOK_SECRET=$${RESTART_WEBHOOK_SECRET:-demo-only-not-a-secret} ACCESS_TENANT=$${ACCESS_TENANT:-demo} ACCESS_WEBHOOK_SECRET=$${ACCESS_WEBHOOK_SECRET:-demo-only-not-a-secret}
+
 run: build
-	$(BIN) --data-dir $(DATA) serve --console --listen $(LISTEN) --catalog $(EXAMPLE) --scorecards deploy/examples/scorecards
+	$(DEMO_ENV) $(BIN) --data-dir $(DATA) serve --console --listen $(LISTEN) --catalog $(EXAMPLE) \
+		--scorecards deploy/examples/scorecards --actions deploy/examples/actions
 
 test:
 	$(GO) vet ./...

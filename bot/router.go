@@ -184,6 +184,9 @@ type Config struct {
 	// ReportTTL is how long a leaderboard's full evaluation is reused
 	// (default 5 minutes).
 	ReportTTL time.Duration
+	// Actions runs self-service actions; nil: the action commands are not
+	// offered.
+	Actions ActionEngine
 	// LatestReport, when set, gives the last scheduled evaluation; a
 	// leaderboard uses it instead of evaluating the catalog itself.
 	LatestReport func() *scoring.Report
@@ -205,6 +208,7 @@ type Router struct {
 	// onCallBudget bounds on-call lookups.
 	onCallBudget time.Duration
 	scorer       Scorer
+	actions      ActionEngine
 	reports      reportCache
 	observe      func(req *Request, command string, reply *Reply)
 	cmds         map[string]*Command
@@ -252,6 +256,12 @@ func NewRouter(cfg Config) (*Router, error) {
 			r.reports.ttl = 5 * time.Minute
 		}
 		if err := r.Register(scoreCommands(r)...); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Actions != nil {
+		r.actions = cfg.Actions
+		if err := r.Register(actionCommands(r)...); err != nil {
 			return nil, err
 		}
 	}

@@ -56,6 +56,8 @@ func newFakeDiscord(t *testing.T) *fakeDiscord {
 	mux.HandleFunc("PATCH /api/v10/webhooks/{app}/{token}/messages/@original", f.ok(http.StatusOK, "edit"))
 	mux.HandleFunc("POST /api/v10/webhooks/{app}/{token}", f.ok(http.StatusOK, "followup"))
 	mux.HandleFunc("GET /api/v10/gateway/bot", f.ok(http.StatusOK, "gateway"))
+	mux.HandleFunc("POST /api/v10/channels/{channel}/messages", f.ok(http.StatusOK, "channel-post"))
+	mux.HandleFunc("PATCH /api/v10/channels/{channel}/messages/{message}", f.ok(http.StatusOK, "channel-edit"))
 	f.srv = httptest.NewServer(f.record(mux))
 	t.Cleanup(f.srv.Close)
 	return f

@@ -11,9 +11,11 @@ import (
 const (
 	ScopeRead       = "read"        // entities, search, who-owns, scores
 	ScopeFactsWrite = "facts:write" // push facts
+	ScopeActionsRun = "actions:run" // request action runs (as the token's user)
+	ScopeAuditRead  = "audit:read"  // read the audit log
 )
 
-var knownScopes = []string{ScopeRead, ScopeFactsWrite}
+var knownScopes = []string{ScopeRead, ScopeFactsWrite, ScopeActionsRun, ScopeAuditRead}
 
 // Token is one API client: a pipeline, a script. The token value is a
 // secret (from the environment, ${NAME} in the config file).
@@ -67,6 +69,9 @@ func (cfg Config) Validate() error {
 			if !slices.Contains(knownScopes, s) {
 				errs = append(errs, fmt.Errorf("%s.scopes: unknown scope %q; use %s", key, s, strings.Join(knownScopes, ", ")))
 			}
+		}
+		if slices.Contains(t.Scopes, ScopeActionsRun) && t.As == "" {
+			errs = append(errs, fmt.Errorf("%s.as: required with the %s scope: the catalog user the runs are requested as (policies apply to them)", key, ScopeActionsRun))
 		}
 	}
 	if cfg.MaxBodyBytes < 0 || cfg.MaxBodyBytes > 16<<20 {

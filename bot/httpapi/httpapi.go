@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idpbot/idpbot/actions"
 	"github.com/idpbot/idpbot/bot"
 	"github.com/idpbot/idpbot/catalog"
 	"github.com/idpbot/idpbot/scoring"
@@ -35,6 +36,22 @@ type Deps struct {
 	// Scorer and Facts are optional (without scorecards, nil).
 	Scorer bot.Scorer
 	Facts  FactWriter
+	// Actions and Audit are optional (without actions, nil).
+	Actions Actions
+	Audit   AuditLog
+}
+
+// Actions is what the API asks of the action engine; *actions.Engine
+// satisfies it.
+type Actions interface {
+	Bind(ctx context.Context, actionID string, params map[string]string) (actions.Inputs, error)
+	Request(ctx context.Context, actor, actionID string, in actions.Inputs, origin actions.Origin) (*actions.Run, error)
+	Get(ctx context.Context, id string) (*actions.Run, error)
+}
+
+// AuditLog is the audit log; *actions.Audit satisfies it.
+type AuditLog interface {
+	List(ctx context.Context, f actions.AuditFilter, limit int) ([]actions.Record, error)
 }
 
 // Server is the REST API.
@@ -81,6 +98,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/who-owns", s.auth(ScopeRead, s.whoOwns))
 	mux.HandleFunc("GET /api/v1/scores/by-name/{kind}/{namespace}/{name}", s.auth(ScopeRead, s.scores))
 	mux.HandleFunc("POST /api/v1/facts", s.auth(ScopeFactsWrite, s.pushFacts))
+	mux.HandleFunc("POST /api/v1/actions/{id}/runs", s.auth(ScopeActionsRun, s.requestRun))
+	mux.HandleFunc("GET /api/v1/runs/{id}", s.auth(ScopeActionsRun, s.getRun))
+	mux.HandleFunc("GET /api/v1/audit", s.auth(ScopeAuditRead, s.audit))
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, "see docs/api.md for the endpoints")
 	})
@@ -349,4 +369,108 @@ func (s *Server) pushFacts(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.InfoContext(r.Context(), "facts pushed", "client", client.Name, "entity", ref, "facts", len(req.Facts))
 	writeJSON(w, http.StatusOK, map[string]any{"entity": ref, "facts": len(req.Facts)})
+}
+
+// actionError answers the engine's errors: bad inputs and refusals are the
+// client's (400/403/404), the rest internal.
+func (s *Server) actionError(w http.ResponseWriter, r *http.Request, err error) {
+	var ie *actions.InputError
+	var ue *actions.UserError
+	switch {
+	case errors.As(err, &ie):
+		var problems []string
+		for _, p := range ie.Problems {
+			problems = append(problems, p.String())
+		}
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid inputs", "problems": problems, "usage": ie.Usage})
+	case errors.As(err, &ue):
+		status := http.StatusForbidden
+		if errors.Is(err, actions.ErrUnknownAction) || errors.Is(err, actions.ErrUnknownRun) {
+			status = http.StatusNotFound
+		}
+		writeError(w, status, ue.Message, ue.Hint)
+	default:
+		s.lookupError(w, r, err)
+	}
+}
+
+// requestRun is POST /api/v1/actions/{id}/runs with {"inputs": {…}}: the
+// same checks as in chat, as the token's catalog user; the approval
+// request goes to the target owner's channel.
+func (s *Server) requestRun(w http.ResponseWriter, r *http.Request) {
+	if s.deps.Actions == nil {
+		writeError(w, http.StatusNotFound, "no actions are loaded", "start idpbot with --actions")
+		return
+	}
+	var body struct {
+		Inputs map[string]any `json:"inputs"`
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid JSON: "+err.Error(), `{"inputs": {"service": "payments-api", "env": "prod", "reason": "OOM loop"}}`)
+		return
+	}
+	params := map[string]string{}
+	for k, v := range body.Inputs {
+		params[k] = fmt.Sprint(v)
+	}
+	client, _ := Client(r.Context())
+	in, err := s.deps.Actions.Bind(r.Context(), r.PathValue("id"), params)
+	if err != nil {
+		s.actionError(w, r, err)
+		return
+	}
+	run, err := s.deps.Actions.Request(r.Context(), client.As, r.PathValue("id"), in, actions.Origin{Via: "api"})
+	if err != nil {
+		s.actionError(w, r, err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "action run requested", "client", client.Name, "run", run.ID, "action", run.Action)
+	writeJSON(w, http.StatusAccepted, run)
+}
+
+func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
+	if s.deps.Actions == nil {
+		writeError(w, http.StatusNotFound, "no actions are loaded", "start idpbot with --actions")
+		return
+	}
+	run, err := s.deps.Actions.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.actionError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, run)
+}
+
+// audit is GET /api/v1/audit?run=&actor=&action=&since=24h&limit=100.
+func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
+	if s.deps.Audit == nil {
+		writeError(w, http.StatusNotFound, "no audit log: no actions are loaded", "start idpbot with --actions")
+		return
+	}
+	q := r.URL.Query()
+	limit, err := limitParam(r, 100, 1000)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error(), "")
+		return
+	}
+	f := actions.AuditFilter{RunID: q.Get("run"), Actor: q.Get("actor"), Action: q.Get("action")}
+	if v := q.Get("since"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("since=%s: a duration such as 24h", v), "")
+			return
+		}
+		f.Since = s.now().Add(-d)
+	}
+	recs, err := s.deps.Audit.List(r.Context(), f, limit)
+	if err != nil {
+		s.lookupError(w, r, err)
+		return
+	}
+	if recs == nil {
+		recs = []actions.Record{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"records": recs})
 }

@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/idpbot/idpbot/actions"
 	"github.com/idpbot/idpbot/bot"
 	"github.com/idpbot/idpbot/catalog"
 	"github.com/idpbot/idpbot/integrations/oncall"
@@ -34,6 +36,10 @@ type app struct {
 	ident   *bot.Identity
 	// oncall answers who is on call (rotations, PagerDuty, Opsgenie).
 	oncall *oncall.Multi
+	// engine runs actions (nil without action definitions); notifier
+	// announces runs through the front doors serve starts.
+	engine   *actions.Engine
+	notifier *chatNotifier
 	// scores, facts and tracker are nil without scorecards.
 	scores  *scoring.Evaluator
 	facts   *scoring.FactStore
@@ -46,6 +52,7 @@ type appOptions struct {
 	configPath     string
 	catalogPaths   []string
 	scorecardPaths []string
+	actionPaths    []string
 	logFile        string
 }
 
@@ -56,6 +63,7 @@ func (o *appOptions) register(flags interface {
 	flags.StringVar(&o.configPath, "config", "", "configuration file (YAML; ${ENV} is replaced); optional")
 	flags.StringSliceVar(&o.catalogPaths, "catalog", nil, "catalog files, directories or globs to ingest at start (repeatable)")
 	flags.StringSliceVar(&o.scorecardPaths, "scorecards", nil, "scorecard files, directories or globs to load (repeatable)")
+	flags.StringSliceVar(&o.actionPaths, "actions", nil, "action definition files, directories or globs to load (repeatable)")
 	flags.StringVar(&o.logFile, "log-file", "", "write logs to this file instead of stderr")
 }
 
@@ -80,6 +88,9 @@ func (g *globals) loadSettings(o *appOptions, dataDirSet bool) (*config, error) 
 	if len(o.scorecardPaths) > 0 {
 		cfg.Scorecards.Paths = o.scorecardPaths
 	}
+	if len(o.actionPaths) > 0 {
+		cfg.Actions.Paths = o.actionPaths
+	}
 	if o.logFile != "" {
 		cfg.Log.File = o.logFile
 	}
@@ -91,11 +102,11 @@ func (g *globals) loadSettings(o *appOptions, dataDirSet bool) (*config, error) 
 
 // newApp opens the catalog, ingests the configured paths and builds the
 // router.
-func newApp(ctx context.Context, g *globals, cfg *config) (a *app, err error) {
-	a = &app{cfg: cfg, dataDir: cfg.DataDir, reg: prometheus.NewRegistry()}
+func newApp(ctx context.Context, g *globals, cfg *config) (_ *app, err error) {
+	a := &app{cfg: cfg, dataDir: cfg.DataDir, reg: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
-			a.close()
+			a.close() // whatever was opened before the error
 		}
 	}()
 	logOut := g.stderr
@@ -171,9 +182,17 @@ func newApp(ctx context.Context, g *globals, cfg *config) (a *app, err error) {
 	if a.oncall, err = onCallSource(cfg, a.store, a.log); err != nil {
 		return nil, err
 	}
+	a.notifier = &chatNotifier{}
+	var engine bot.ActionEngine
+	if len(cfg.Actions.Paths) > 0 {
+		if a.engine, err = newActionEngine(cfg.Actions.Paths, a.store, a.oncall, a.notifier, a.log); err != nil {
+			return nil, err
+		}
+		engine = a.engine
+	}
 	a.router, err = bot.NewRouter(bot.Config{
 		Catalog: a.store, Signer: signer, Identity: a.ident, OnCall: a.oncall,
-		Scorer: scorer, LatestReport: latest,
+		Scorer: scorer, LatestReport: latest, Actions: engine,
 		Logger: a.log.With("component", "bot"), Metrics: metrics,
 	})
 	if err != nil {
@@ -231,6 +250,14 @@ func (a *app) ingest(ctx context.Context, paths []string) error {
 }
 
 func (a *app) close() {
+	if a.engine != nil {
+		// Let runs that were approved finish (and be recorded) first.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := a.engine.Shutdown(ctx); err != nil && a.log != nil {
+			a.log.Error("actions shutdown: runs still executing were left to recovery", "error", err.Error())
+		}
+		cancel()
+	}
 	if a.store != nil {
 		if err := a.store.Close(); err != nil && a.log != nil {
 			a.log.Error("close catalog", "error", err.Error())

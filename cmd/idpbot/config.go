@@ -28,6 +28,8 @@ type config struct {
 	Catalog catalogConfig `yaml:"catalog"`
 	// Scorecards are loaded at start (files, directories, globs).
 	Scorecards scorecardsConfig `yaml:"scorecards"`
+	// Actions are the self-service action definitions.
+	Actions actionsConfig `yaml:"actions"`
 	// Leaderboards schedules the weekly posts to team channels.
 	Leaderboards leaderboardsConfig `yaml:"leaderboards"`
 	Slack        slack.Config       `yaml:"slack"`

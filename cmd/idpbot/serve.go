@@ -70,6 +70,7 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 	}
 	defer a.close()
 
+	// 1. The HTTP routes and the front doors.
 	var ready atomic.Bool
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -83,30 +84,18 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 		fmt.Fprintf(w, "ok: %d entities\n", a.store.Count())
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
-
 	deps := httpapi.Deps{Catalog: a.store}
 	if a.scores != nil {
 		deps.Scorer, deps.Facts = a.scores, a.facts
+	}
+	if a.engine != nil {
+		deps.Actions, deps.Audit = a.engine, a.engine.Audit()
 	}
 	api, err := httpapi.New(cfg.API, deps, a.log.With("component", "api"))
 	if err != nil {
 		return err
 	}
 	mux.Handle("/api/v1/", api.Handler())
-
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
-	errc := make(chan error, 4)
 	var slackFD *slack.FrontDoor
 	if cfg.slackEnabled() {
 		if slackFD, err = slack.New(cfg.Slack, a.router, a.log.With("component", "slack")); err != nil {
@@ -114,22 +103,31 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 		}
 		a.ident.SetLookup(bot.Slack, slackFD)
 		mux.Handle("/slack/", slackFD.Handler())
-		if cfg.Slack.AppToken != "" {
-			go func() {
-				if err := slackFD.RunSocketMode(ctx); err != nil {
-					errc <- fmt.Errorf("slack socket mode: %w", err)
-				}
-			}()
+	}
+	var discordFD *discord.FrontDoor
+	if cfg.discordEnabled() {
+		if discordFD, err = discord.New(cfg.Discord, a.router, a.log.With("component", "discord")); err != nil {
+			return err
+		}
+		mux.Handle("/discord/", discordFD.Handler())
+	}
+	a.notifier.set(slackFD, discordFD)
+
+	// 2. Work left from before a restart, and the schedule.
+	if a.engine != nil {
+		// Runs approved before a restart start now; runs cut off while
+		// executing are retried (idempotent executors) or marked unknown.
+		recovered, err := a.engine.Recover(ctx)
+		if err != nil {
+			return fmt.Errorf("recover action runs: %w", err)
+		}
+		for _, r := range recovered {
+			a.log.Info("action run recovered", "run", r.ID, "action", r.Action, "status", string(r.Status))
 		}
 	}
-	go func() {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			errc <- fmt.Errorf("http: %w", err)
-		}
-	}()
-	if a.tracker != nil {
+	if a.tracker != nil || a.engine != nil {
 		var weekly *scoring.Weekly
-		if slackFD != nil {
+		if slackFD != nil && a.tracker != nil {
 			state, err := a.store.State("leaderboards")
 			if err != nil {
 				return err
@@ -144,7 +142,7 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 				a.log.With("component", "leaderboards"))
 			weekly.UseTracker(a.tracker)
 		}
-		sched, err := schedule(ctx, a.tracker, cfg.Scorecards.Interval, weekly, cfg.Leaderboards, a.log.With("component", "scheduler"))
+		sched, err := schedule(ctx, a.tracker, cfg.Scorecards.Interval, weekly, cfg.Leaderboards, a.engine, a.log.With("component", "scheduler"))
 		if err != nil {
 			return err
 		}
@@ -154,28 +152,48 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 			}
 		}()
 	}
-	ready.Store(true)
-	var discordFD *discord.FrontDoor
-	if cfg.discordEnabled() {
-		if discordFD, err = discord.New(cfg.Discord, a.router, a.log.With("component", "discord")); err != nil {
-			return err
-		}
-		mux.Handle("/discord/", discordFD.Handler())
-		if cfg.Discord.Gateway {
-			go func() {
-				if err := discordFD.RunGateway(ctx); err != nil {
-					errc <- fmt.Errorf("discord gateway: %w", err)
-				}
-			}()
-		}
+
+	// 3. Listen, connect, and say we are ready.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
 	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 4)
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	if slackFD != nil && cfg.Slack.AppToken != "" {
+		go func() {
+			if err := slackFD.RunSocketMode(ctx); err != nil {
+				errc <- fmt.Errorf("slack socket mode: %w", err)
+			}
+		}()
+	}
+	if discordFD != nil && cfg.Discord.Gateway {
+		go func() {
+			if err := discordFD.RunGateway(ctx); err != nil {
+				errc <- fmt.Errorf("discord gateway: %w", err)
+			}
+		}()
+	}
+	ready.Store(true)
 	a.log.Info("serving", "listen", ln.Addr().String(), "entities", a.store.Count(),
 		"slack_http", slackFD != nil && cfg.Slack.SigningSecret != "", "slack_socket_mode", slackFD != nil && cfg.Slack.AppToken != "",
-		"discord_http", discordFD != nil, "discord_gateway", discordFD != nil && cfg.Discord.Gateway)
+		"discord_http", discordFD != nil, "discord_gateway", discordFD != nil && cfg.Discord.Gateway,
+		"actions", a.engine != nil, "scorecards", a.tracker != nil)
 	if g.onListen != nil {
 		g.onListen(ln.Addr().String())
 	}
-
 	if withConsole {
 		fmt.Fprintf(g.stdout, "idpbot: %d catalog entities; HTTP on http://%s (health, metrics); logs in %s\n", a.store.Count(), ln.Addr(), cfg.Log.File)
 		go func() {
@@ -183,6 +201,7 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 		}()
 	}
 
+	// 4. Until SIGINT/SIGTERM (or a fatal error): then drain.
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
@@ -194,7 +213,7 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 	if serr := srv.Shutdown(shutCtx); serr != nil {
 		a.log.Error("http shutdown", "error", serr.Error())
 	}
-	cancel() // ends Socket Mode and the console
+	cancel() // ends Socket Mode, the gateway, scheduled jobs and the console
 	if slackFD != nil {
 		if serr := slackFD.Shutdown(shutCtx); serr != nil {
 			a.log.Error("slack shutdown: replies still being delivered were dropped", "error", serr.Error())

@@ -369,3 +369,22 @@ func TestOnCallFromPagerDuty(t *testing.T) {
 		t.Error("the PagerDuty token appears in the output")
 	}
 }
+
+func TestActionsValidateAndAuditVerify(t *testing.T) {
+	examples := filepath.Join("..", "..", "deploy", "examples", "actions")
+	code, out, _ := idpbot(t, "actions", "validate", examples)
+	if code != 0 || !strings.Contains(out, "3 actions, 0 errors") {
+		t.Errorf("validate examples: exit %d\n%s", code, out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("apiVersion: idpbot.dev/v1alpha1\nkind: Action\nmetadata: {name: x}\nspec:\n  runners: {anyone: true}\n  executor: {type: shell}\n"), 0o644)
+	code, out, _ = idpbot(t, "actions", "validate", bad)
+	if code != 1 || !strings.Contains(out, "bad.yaml:") {
+		t.Errorf("validate a bad action: exit %d\n%s", code, out)
+	}
+	data := t.TempDir()
+	code, out, _ = idpbot(t, "--data-dir", data, "audit", "verify")
+	if code != 0 || !strings.Contains(out, "audit log: ok, 0 records") {
+		t.Errorf("audit verify of an empty log: exit %d\n%s", code, out)
+	}
+}

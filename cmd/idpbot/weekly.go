@@ -11,6 +11,7 @@ import (
 	"github.com/go-co-op/gocron/v2"
 	"github.com/robfig/cron/v3"
 
+	"github.com/idpbot/idpbot/actions"
 	"github.com/idpbot/idpbot/bot"
 	"github.com/idpbot/idpbot/bot/slack"
 	"github.com/idpbot/idpbot/scoring"
@@ -136,7 +137,7 @@ func (p slackPoster) Posted(ctx context.Context, post *scoring.Post) (bool, erro
 // scorecards and, with a poster, the weekly leaderboards (with a catch-up,
 // once, of a week whose run was due while the bot was down). It returns
 // the scheduler to shut down.
-func schedule(ctx context.Context, tracker *scoring.Tracker, interval time.Duration, w *scoring.Weekly, cfg leaderboardsConfig, log *slog.Logger) (gocron.Scheduler, error) {
+func schedule(ctx context.Context, tracker *scoring.Tracker, interval time.Duration, w *scoring.Weekly, cfg leaderboardsConfig, engine *actions.Engine, log *slog.Logger) (gocron.Scheduler, error) {
 	loc, err := cfg.location()
 	if err != nil {
 		return nil, err
@@ -144,6 +145,21 @@ func schedule(ctx context.Context, tracker *scoring.Tracker, interval time.Durat
 	s, err := gocron.NewScheduler(gocron.WithLocation(loc))
 	if err != nil {
 		return nil, err
+	}
+	if engine != nil {
+		expire := func(ctx context.Context) {
+			if err := engine.ExpireStale(ctx); err != nil {
+				log.Error("expire stale approvals", "error", err.Error())
+			}
+		}
+		if _, err := s.NewJob(gocron.DurationJob(time.Minute), gocron.NewTask(expire),
+			gocron.WithSingletonMode(gocron.LimitModeReschedule), gocron.WithContext(ctx), gocron.WithName("expire-approvals")); err != nil {
+			return nil, err
+		}
+	}
+	if tracker == nil {
+		s.Start()
+		return s, nil
 	}
 	if interval <= 0 {
 		interval = time.Hour

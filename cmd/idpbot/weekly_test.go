@@ -31,14 +31,17 @@ type slackWorkspace struct {
 	posts   map[string][]map[string]any // channel → messages, oldest first
 	seq     int
 	uploads map[string]int // file id → bytes uploaded
-	shared  []sharedFile
+	// posted gets the blocks of every chat.postMessage (when nobody
+	// reads, the oldest are dropped).
+	posted chan string
+	shared []sharedFile
 }
 
 type sharedFile struct{ id, channel, thread string }
 
 func newSlackWorkspace(t *testing.T) *slackWorkspace {
 	t.Helper()
-	ws := &slackWorkspace{posts: map[string][]map[string]any{}, uploads: map[string]int{}}
+	ws := &slackWorkspace{posts: map[string][]map[string]any{}, uploads: map[string]int{}, posted: make(chan string, 64)}
 	ws.Server = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
 			r.ParseForm()
@@ -50,8 +53,12 @@ func newSlackWorkspace(t *testing.T) *slackWorkspace {
 			ws.mu.Lock()
 			ws.seq++
 			ts := fmt.Sprintf("%d.%06d", time.Now().Unix(), ws.seq)
-			ws.posts[ch] = append(ws.posts[ch], map[string]any{"type": "message", "ts": ts, "text": r.FormValue("text"), "metadata": md})
+			ws.posts[ch] = append(ws.posts[ch], map[string]any{"type": "message", "ts": ts, "text": r.FormValue("text"), "metadata": md, "blocks": json.RawMessage(orEmptyList(r.FormValue("blocks")))})
 			ws.mu.Unlock()
+			select {
+			case ws.posted <- r.FormValue("blocks"):
+			default:
+			}
 			json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": ch, "ts": ts})
 		})
 		c.Handle("/files.getUploadURLExternal", func(w http.ResponseWriter, r *http.Request) {
@@ -332,4 +339,11 @@ func TestCatchUpDue(t *testing.T) {
 	if due, _ := catchUpDue(ctx, w, defaultLeaderboardSchedule, time.UTC, monday9.AddDate(0, 0, 4)); due {
 		t.Error("still due after the week's run finished")
 	}
+}
+
+func orEmptyList(s string) string {
+	if s == "" {
+		return "[]"
+	}
+	return s
 }
