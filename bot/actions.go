@@ -133,8 +133,19 @@ func (r *Router) runAction(ctx context.Context, c *Call) (*Reply, error) {
 	for k, v := range c.Args.Params {
 		params[k] = v
 	}
-	if len(c.Args.Words) > 1 {
-		return nil, Errorf("Inputs are name=value; %q is not.", c.Args.Words[1]).WithHint("quote values with spaces: reason=\"OOM loop\"")
+	// Typed front doors (Discord) hand the inputs over as one option:
+	// "service=payments-api reason=\"OOM loop\"" — split it the same way.
+	for _, w := range c.Args.Words[1:] {
+		more, err := ParseArgs(w)
+		if err != nil {
+			return nil, Errorf("I could not read the inputs: %v.", err).WithHint("inputs are name=value; quote values with spaces: reason=\"OOM loop\"")
+		}
+		if len(more.Words) > 0 || len(more.Flags) > 0 {
+			return nil, Errorf("Inputs are name=value; %q is not.", w).WithHint("quote values with spaces: reason=\"OOM loop\"")
+		}
+		for k, v := range more.Params {
+			params[k] = v
+		}
 	}
 	id := c.Args.Words[0]
 	in, err := r.actions.Bind(ctx, id, params)

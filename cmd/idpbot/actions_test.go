@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/idpbot/idpbot/actions/webhook"
+	"github.com/idpbot/idpbot/bot/discord"
 	"github.com/idpbot/idpbot/bot/slack"
 )
 
@@ -314,4 +317,165 @@ api:
 	}
 	cancel()
 	<-done
+}
+
+// fakeDiscordREST is Discord's REST API for channel messages: it keeps
+// what the bot posts and edits, and signals both.
+type fakeDiscordREST struct {
+	mu     sync.Mutex
+	seq    int
+	posted chan map[string]any
+	edited chan string
+}
+
+func (f *fakeDiscordREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/messages"):
+		var m map[string]any
+		json.Unmarshal(body, &m)
+		f.mu.Lock()
+		f.seq++
+		id := fmt.Sprintf("14000000000000%05d", f.seq)
+		f.mu.Unlock()
+		f.posted <- m
+		fmt.Fprintf(w, `{"id":%q,"type":0}`, id)
+	case r.Method == http.MethodPatch && strings.Contains(r.URL.Path, "/messages/"):
+		f.edited <- string(body)
+		fmt.Fprint(w, `{"id":"1","type":0}`)
+	default:
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"message":"404: Not Found","code":0}`)
+	}
+}
+
+func TestActionThroughDiscord(t *testing.T) {
+	hook := &deployHook{secret: "hook-secret-0123456789", deliveries: map[string]int{}, arrived: make(chan string, 4)}
+	hookSrv := httptest.NewServer(hook)
+	defer hookSrv.Close()
+	dir := t.TempDir()
+	def := fmt.Sprintf(`apiVersion: idpbot.dev/v1alpha1
+kind: Action
+metadata: {name: restart-service, title: Restart a service}
+spec:
+  target: service
+  inputs:
+    - {name: service, type: entity, kind: component, required: true}
+    - {name: reason, type: string, required: true, min: 5}
+  runners: {owners: true}
+  approval: {required: 1, approvers: {groups: [sre]}}
+  executor: {type: webhook, url: %s/hooks/restart, secret: "${TEST_HOOK_SECRET}", timeout: 10s}
+`, hookSrv.URL)
+	os.WriteFile(filepath.Join(dir, "restart.yaml"), []byte(def), 0o644)
+	rest := &fakeDiscordREST{posted: make(chan map[string]any, 8), edited: make(chan string, 16)}
+	restSrv := httptest.NewServer(rest)
+	defer restSrv.Close()
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	t.Setenv("TEST_HOOK_SECRET", hook.secret)
+	t.Setenv("SLACK_BOT_TOKEN", "")
+	t.Setenv("DISCORD_BOT_TOKEN", "discord-test-token")
+	t.Setenv("DISCORD_APPLICATION_ID", "1100000000000000001")
+	t.Setenv("DISCORD_PUBLIC_KEY", hex.EncodeToString(pub))
+	t.Setenv("DISCORD_API_URL", restSrv.URL)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc := make(chan string, 1)
+	var out, errOut bytes.Buffer
+	g := &globals{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, onListen: func(a string) { addrc <- a }}
+	done := make(chan int, 1)
+	go func() {
+		done <- runWith(ctx, g, []string{"--data-dir", t.TempDir(), "serve", "--listen", "127.0.0.1:0", "--catalog", exampleCatalog, "--actions", dir})
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case code := <-done:
+		t.Fatalf("serve exited %d:\n%s", code, errOut.String())
+	}
+	const channel = "1180000000000000001" // the payments channel on Discord
+	interact := func(user string, typ int, data map[string]any) map[string]any {
+		t.Helper()
+		in := map[string]any{"id": "1400000000000000001", "application_id": "1100000000000000001", "type": typ, "data": data,
+			"guild_id": "1200000000000000001", "channel_id": channel, "token": "aW50ZXJhY3Rpb246MTIz.e2e", "version": 1,
+			"member": map[string]any{"user": map[string]any{"id": user, "username": "u"}}}
+		if typ == 3 {
+			in["message"] = map[string]any{"id": "1300000000000000777", "channel_id": channel}
+		}
+		body, _ := json.Marshal(in)
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+discord.InteractionsPath, bytes.NewReader(body))
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(discord.HeaderTimestamp, ts)
+		req.Header.Set(discord.HeaderSignature, discord.Sign(priv, ts, body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("interaction: %d %v", resp.StatusCode, m)
+		}
+		return m
+	}
+	const alice, carmen = "1180000000000100137", "1180000000000100411"
+	resp := interact(alice, 2, map[string]any{"id": "1300000000000000001", "name": discord.CommandName, "type": 1,
+		"options": []map[string]any{{"name": "run", "type": 1, "options": []map[string]any{
+			{"name": "action", "type": 3, "value": "restart-service"},
+			{"name": "inputs", "type": 3, "value": `service=payments-api reason="OOM loop"`},
+		}}}})
+	if r := fmt.Sprint(resp); !strings.Contains(r, "Restart a service") || !strings.Contains(r, "awaiting approval") || !strings.Contains(r, "flags:64") {
+		t.Fatalf("run answered %v", resp)
+	}
+	var approve string
+	select {
+	case m := <-rest.posted:
+		approve = customID(m, "Approve")
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no approval request was posted in the Discord channel; log:\n%s", errOut.String())
+	}
+	if approve == "" {
+		t.Fatal("the approval request has no Approve button")
+	}
+	if r := interact(alice, 3, map[string]any{"custom_id": approve, "component_type": 2}); !strings.Contains(fmt.Sprint(r), "cannot approve") {
+		t.Errorf("self-approval answered %v", r)
+	}
+	interact(carmen, 3, map[string]any{"custom_id": approve, "component_type": 2})
+	select {
+	case <-hook.arrived:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the approved run was not executed; log:\n%s", errOut.String())
+	}
+	for {
+		select {
+		case e := <-rest.edited:
+			if strings.Contains(e, "succeeded") {
+				cancel()
+				<-done
+				return
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the Discord message was not edited to the outcome")
+		}
+	}
+}
+
+// customID finds the custom_id of the button labelled label in a Discord
+// message.
+func customID(m map[string]any, label string) string {
+	rows, _ := m["components"].([]any)
+	for _, row := range rows {
+		comps, _ := row.(map[string]any)["components"].([]any)
+		for _, c := range comps {
+			b, _ := c.(map[string]any)
+			if b["label"] == label {
+				id, _ := b["custom_id"].(string)
+				return id
+			}
+		}
+	}
+	return ""
 }
