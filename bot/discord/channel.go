@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -53,4 +56,93 @@ func (fd *FrontDoor) EditMessage(ctx context.Context, channelID, messageID strin
 		auth:   true,
 		retry:  true,
 	}, nil)
+}
+
+// keyMarker tags a keyed post in its last embed's footer.
+const keyMarker = "ref "
+
+// PostKeyed posts rep like PostMessage, its key in the footer of the last
+// embed (small print), so that FindKeyed can tell after a crash whether
+// the post went out. Leaderboards use it to post exactly once.
+func (fd *FrontDoor) PostKeyed(ctx context.Context, channelID, key string, rep *bot.Reply) (string, error) {
+	if !isSnowflake(channelID) {
+		return "", fmt.Errorf("discord: %q is not a channel id", channelID)
+	}
+	m := Render(rep, fd.router.ButtonValue)
+	if len(m.Embeds) == 0 {
+		m.Embeds = append(m.Embeds, &discordgo.MessageEmbed{Description: m.Content})
+		m.Content = ""
+	}
+	last := m.Embeds[len(m.Embeds)-1]
+	if last.Footer == nil {
+		last.Footer = &discordgo.MessageEmbedFooter{}
+	}
+	if last.Footer.Text != "" {
+		last.Footer.Text += " · "
+	}
+	last.Footer.Text += keyMarker + key
+	var out struct {
+		ID string `json:"id"`
+	}
+	err := fd.api.do(ctx, call{
+		method: http.MethodPost, path: "/channels/" + channelID + "/messages", route: "/channels/{channel.id}/messages",
+		body: &discordgo.MessageSend{Content: m.Content, Embeds: m.Embeds, Components: m.Components, AllowedMentions: allowedMentions()},
+		auth: true, retry: true,
+	}, &out)
+	return out.ID, err
+}
+
+// discordEpoch is the start of Discord's snowflake clock.
+const discordEpoch = 1420070400000
+
+// maxHistoryPages bounds FindKeyed's walk through a busy channel.
+const maxHistoryPages = 10
+
+// FindKeyed says whether the channel has a message posted by PostKeyed
+// with key since the given time (GET /channels/{id}/messages; the bot needs
+// Read Message History in the channel).
+func (fd *FrontDoor) FindKeyed(ctx context.Context, channelID, key string, since time.Time) (bool, error) {
+	if !isSnowflake(channelID) {
+		return false, fmt.Errorf("discord: %q is not a channel id", channelID)
+	}
+	after := strconv.FormatInt(max(since.UnixMilli()-discordEpoch, 0)<<22, 10)
+	want := keyMarker + key
+	for range maxHistoryPages {
+		var msgs []struct {
+			ID     string `json:"id"`
+			Embeds []struct {
+				Footer *struct {
+					Text string `json:"text"`
+				} `json:"footer"`
+			} `json:"embeds"`
+		}
+		err := fd.api.do(ctx, call{
+			method: http.MethodGet, path: "/channels/" + channelID + "/messages?limit=100&after=" + after,
+			route: "/channels/{channel.id}/messages", auth: true, retry: true,
+		}, &msgs)
+		if err != nil {
+			return false, err
+		}
+		for _, m := range msgs {
+			for _, e := range m.Embeds {
+				if e.Footer != nil && strings.HasSuffix(e.Footer.Text, want) {
+					return true, nil
+				}
+			}
+			if snowflakeAfter(m.ID, after) {
+				after = m.ID
+			}
+		}
+		if len(msgs) < 100 {
+			return false, nil
+		}
+	}
+	return false, fmt.Errorf("discord: more than %d pages of messages in %s since %s; cannot tell whether %s was posted", maxHistoryPages, channelID, since.Format(time.RFC3339), key)
+}
+
+// snowflakeAfter compares two snowflakes numerically.
+func snowflakeAfter(a, b string) bool {
+	x, err1 := strconv.ParseUint(a, 10, 64)
+	y, err2 := strconv.ParseUint(b, 10, 64)
+	return err1 == nil && err2 == nil && x > y
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idpbot/idpbot/bot"
 )
@@ -19,7 +20,7 @@ func TestChannelMessages(t *testing.T) {
 		&bot.Actions{Buttons: []bot.Button{{Label: "Approve", Command: "approve run-1", Style: bot.Primary}}},
 	}}
 	id, err := h.fd.PostMessage(ctx, testChannel, rep)
-	if err != nil || id != "1300000000000000500" {
+	if err != nil || !isSnowflake(id) {
 		t.Fatalf("PostMessage = %q, %v", id, err)
 	}
 	req := h.api.next(t)
@@ -49,5 +50,24 @@ func TestChannelMessages(t *testing.T) {
 	}
 	if _, err := h.fd.PostMessage(ctx, "../../guilds", rep); err == nil {
 		t.Error("a channel id that is not a snowflake was used in a URL")
+	}
+}
+
+func TestKeyedPosts(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	rep := &bot.Reply{Visibility: bot.InChannel, Blocks: []bot.Block{&bot.Header{Text: "Leaderboard"}, &bot.Context{Text: bot.T("as of Monday")}}}
+	since := testNow.Add(-time.Hour)
+	if found, err := h.fd.FindKeyed(ctx, testChannel, "2026-W49/x", since); err != nil || found {
+		t.Fatalf("before posting: %v, %v", found, err)
+	}
+	if _, err := h.fd.PostKeyed(ctx, testChannel, "2026-W49/x", rep); err != nil {
+		t.Fatal(err)
+	}
+	if found, err := h.fd.FindKeyed(ctx, testChannel, "2026-W49/x", since); err != nil || !found {
+		t.Errorf("after posting: %v, %v", found, err)
+	}
+	if found, _ := h.fd.FindKeyed(ctx, testChannel, "2026-W49", since); found {
+		t.Error("a key that is a prefix of another was found")
 	}
 }

@@ -38,6 +38,48 @@ type fakeDiscord struct {
 	failures map[string][]int // "METHOD route-kind" → statuses to answer first
 	// got receives every request, for tests that wait for one.
 	got chan recorded
+	// channel messages posted with the bot token, oldest first
+	channelMsgs map[string][]map[string]any
+}
+
+// postChannel keeps a channel message and answers it with a new id.
+func (f *fakeDiscord) postChannel(w http.ResponseWriter, r *http.Request) {
+	if !f.authorized(w, r) {
+		return
+	}
+	var m map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	f.mu.Lock()
+	f.nextID++
+	m["id"] = fmt.Sprint(f.nextID)
+	if f.channelMsgs == nil {
+		f.channelMsgs = map[string][]map[string]any{}
+	}
+	ch := r.PathValue("channel")
+	f.channelMsgs[ch] = append(f.channelMsgs[ch], m)
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"id": m["id"], "type": 0})
+}
+
+// listChannel answers GET messages?after=: the messages after that id,
+// newest first, as Discord does.
+func (f *fakeDiscord) listChannel(w http.ResponseWriter, r *http.Request) {
+	if !f.authorized(w, r) {
+		return
+	}
+	f.mu.Lock()
+	msgs := f.channelMsgs[r.PathValue("channel")]
+	out := []map[string]any{}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		out = append(out, msgs[i])
+	}
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
 }
 
 func newFakeDiscord(t *testing.T) *fakeDiscord {
@@ -56,7 +98,8 @@ func newFakeDiscord(t *testing.T) *fakeDiscord {
 	mux.HandleFunc("PATCH /api/v10/webhooks/{app}/{token}/messages/@original", f.ok(http.StatusOK, "edit"))
 	mux.HandleFunc("POST /api/v10/webhooks/{app}/{token}", f.ok(http.StatusOK, "followup"))
 	mux.HandleFunc("GET /api/v10/gateway/bot", f.ok(http.StatusOK, "gateway"))
-	mux.HandleFunc("POST /api/v10/channels/{channel}/messages", f.ok(http.StatusOK, "channel-post"))
+	mux.HandleFunc("POST /api/v10/channels/{channel}/messages", f.postChannel)
+	mux.HandleFunc("GET /api/v10/channels/{channel}/messages", f.listChannel)
 	mux.HandleFunc("PATCH /api/v10/channels/{channel}/messages/{message}", f.ok(http.StatusOK, "channel-edit"))
 	f.srv = httptest.NewServer(f.record(mux))
 	t.Cleanup(f.srv.Close)

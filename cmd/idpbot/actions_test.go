@@ -326,6 +326,8 @@ type fakeDiscordREST struct {
 	seq    int
 	posted chan map[string]any
 	edited chan string
+	// kept are the posted messages per channel, oldest first.
+	kept map[string][]map[string]any
 }
 
 func (f *fakeDiscordREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -338,9 +340,27 @@ func (f *fakeDiscordREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.seq++
 		id := fmt.Sprintf("14000000000000%05d", f.seq)
+		m["id"] = id
+		if f.kept == nil {
+			f.kept = map[string][]map[string]any{}
+		}
+		ch := channelOf(r.URL.Path)
+		f.kept[ch] = append(f.kept[ch], m)
 		f.mu.Unlock()
-		f.posted <- m
+		select {
+		case f.posted <- m:
+		default:
+		}
 		fmt.Fprintf(w, `{"id":%q,"type":0}`, id)
+	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/messages"):
+		f.mu.Lock()
+		msgs := f.kept[channelOf(r.URL.Path)]
+		out := []map[string]any{}
+		for i := len(msgs) - 1; i >= 0; i-- {
+			out = append(out, msgs[i])
+		}
+		f.mu.Unlock()
+		json.NewEncoder(w).Encode(out)
 	case r.Method == http.MethodPatch && strings.Contains(r.URL.Path, "/messages/"):
 		f.edited <- string(body)
 		fmt.Fprint(w, `{"id":"1","type":0}`)
@@ -478,4 +498,11 @@ func customID(m map[string]any, label string) string {
 		}
 	}
 	return ""
+}
+
+// channelOf is the id after "channels/" in a Discord REST path.
+func channelOf(path string) string {
+	_, rest, _ := strings.Cut(path, "/channels/")
+	id, _, _ := strings.Cut(rest, "/")
+	return id
 }

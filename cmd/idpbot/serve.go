@@ -127,7 +127,14 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 	}
 	if a.tracker != nil || a.engine != nil {
 		var weekly *scoring.Weekly
-		if slackFD != nil && a.tracker != nil {
+		posters := map[string]scoring.Poster{}
+		if slackFD != nil {
+			posters["slack"] = slackPoster{slackFD, a.log.With("component", "leaderboards")}
+		}
+		if discordFD != nil {
+			posters["discord"] = discordPoster{discordFD}
+		}
+		if len(posters) > 0 && a.tracker != nil {
 			state, err := a.store.State("leaderboards")
 			if err != nil {
 				return err
@@ -137,7 +144,7 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 				return err
 			}
 			weekly = scoring.NewWeekly(a.scores, scoring.NewHistory(history, cfg.Leaderboards.locationOrUTC()), state, a.store,
-				map[string]scoring.Poster{"slack": slackPoster{slackFD, a.log.With("component", "leaderboards")}},
+				posters,
 				scoring.WeeklyConfig{Fallback: parseChannels(cfg.Leaderboards.Fallback), Global: parseChannels(cfg.Leaderboards.Global)},
 				a.log.With("component", "leaderboards"))
 			weekly.UseTracker(a.tracker)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/idpbot/idpbot/actions"
 	"github.com/idpbot/idpbot/bot"
+	"github.com/idpbot/idpbot/bot/discord"
 	"github.com/idpbot/idpbot/bot/slack"
 	"github.com/idpbot/idpbot/scoring"
 )
@@ -66,6 +67,22 @@ func (c leaderboardsConfig) location() (*time.Location, error) {
 		return nil, fmt.Errorf("leaderboards.timezone: unknown zone %q; use an IANA name such as Europe/Berlin", c.Timezone)
 	}
 	return loc, nil
+}
+
+// discordPoster posts leaderboards to Discord channels with the bot
+// token, each keyed in its footer so that a restart can tell whether it
+// went out. (No chart: the message is the whole post.)
+type discordPoster struct{ fd *discord.FrontDoor }
+
+var _ scoring.Poster = discordPoster{}
+
+func (p discordPoster) Post(ctx context.Context, post *scoring.Post) error {
+	_, err := p.fd.PostKeyed(ctx, post.Channel.ID, post.Key, bot.LeaderboardPost(post))
+	return err
+}
+
+func (p discordPoster) Posted(ctx context.Context, post *scoring.Post) (bool, error) {
+	return p.fd.FindKeyed(ctx, post.Channel.ID, post.Key, post.Board.At.AddDate(0, 0, -8))
 }
 
 // locationOrUTC is the zone, or UTC when it does not load (validate has

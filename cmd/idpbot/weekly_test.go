@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/idpbot/idpbot/bot"
 	"github.com/idpbot/idpbot/bot/bottest"
+	"github.com/idpbot/idpbot/bot/discord"
 	"github.com/idpbot/idpbot/bot/slack"
 	"github.com/idpbot/idpbot/catalog"
 	"github.com/idpbot/idpbot/scoring"
@@ -346,4 +348,66 @@ func orEmptyList(s string) string {
 		return "[]"
 	}
 	return s
+}
+
+func TestWeeklyPostsToDiscordExactlyOnce(t *testing.T) {
+	rest := &fakeDiscordREST{posted: make(chan map[string]any, 1), edited: make(chan string, 1)}
+	restSrv := httptest.NewServer(rest)
+	defer restSrv.Close()
+	r := newWeeklyRig(t)
+	life := func(crashAfter int) error {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		store, err := catalog.Open(context.Background(), r.dir, catalog.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		router := bottest.Router(t, store, bot.Config{})
+		fd, err := discord.New(discord.Config{BotToken: "discord-weekly", ApplicationID: "1100000000000000001",
+			PublicKey: strings.Repeat("ab", 32), APIURL: restSrv.URL}, router, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var poster scoring.Poster = discordPoster{fd}
+		if crashAfter > 0 {
+			poster = &crashAt{Poster: poster, n: crashAfter, after: true, cancel: cancel}
+		}
+		hstate, _ := store.State("scores")
+		pstate, _ := store.State("leaderboards")
+		w := scoring.NewWeekly(scoring.NewEvaluator(r.cards, store, nil), scoring.NewHistory(hstate, time.UTC), pstate, store,
+			map[string]scoring.Poster{"discord": poster}, scoring.WeeklyConfig{}, nil)
+		w.SetClock(func() time.Time { return r.now })
+		return w.Run(ctx)
+	}
+	if err := life(2); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the stopped run returned %v", err)
+	}
+	if err := life(0); err != nil {
+		t.Fatal(err)
+	}
+	rest.mu.Lock()
+	defer rest.mu.Unlock()
+	keys := map[string]int{}
+	for _, msgs := range rest.kept {
+		for _, m := range msgs {
+			raw, _ := json.Marshal(m["embeds"])
+			for _, part := range strings.Split(string(raw), "ref ") {
+				if strings.HasPrefix(part, "2026-W49/") {
+					keys[part[:strings.IndexAny(part, `"`)]]++
+				}
+			}
+		}
+	}
+	if len(keys) < 6 {
+		t.Fatalf("%d keyed Discord posts; want one per team channel and scorecard", len(keys))
+	}
+	for k, n := range keys {
+		if n != 1 {
+			t.Errorf("%s posted %d times", k, n)
+		}
+	}
+	if len(rest.kept["1180000000000000001"]) != 2 {
+		t.Errorf("the payments Discord channel got %d posts, want 2 (two scorecards)", len(rest.kept["1180000000000000001"]))
+	}
 }
