@@ -32,9 +32,14 @@ test:
 bench:
 	$(GO) run ./catalog/catalogtest/benchtable $(if $(BENCH_SIZES),-sizes $(BENCH_SIZES),)
 
+# gofmt, go vet, and the deploy artefacts: the Helm chart (helm lint and
+# template; helm is built once into bin/tools with go install), the rendered
+# manifests in sync with it, the Dockerfile policy and the Grafana dashboard
+# (deploy/lint.sh).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	bash deploy/lint.sh
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
