@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 
 	"github.com/dgraph-io/badger/v4"
@@ -43,32 +44,32 @@ func (s *Store) Check(ctx context.Context) (*CheckReport, error) {
 			exists[ref] = err == nil
 			return err == nil, nil
 		}
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfxRel})
+		// A dangling edge leaves an entity in the catalog, so it is one of
+		// the edges in that entity's pointer.
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfxEntity, PrefetchValues: true, PrefetchSize: 256})
 		defer it.Close()
 		seen := map[Edge]bool{}
 		for it.Rewind(); it.Valid(); it.Next() {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			e, origin, ok := parseRelKey(it.Item().Key())
-			if !ok || seen[e] {
-				continue
+			ref := refFromEntityKey(it.Item().Key())
+			var p pointer
+			if err := it.Item().Value(func(b []byte) error { return decodePointer(ref, b, &p) }); err != nil {
+				return fmt.Errorf("read %s: %w", ref, err)
 			}
-			from, err := has(e.From)
-			if err != nil {
-				return err
-			}
-			to, err := has(e.To)
-			if err != nil {
-				return err
-			}
-			if from && !to {
-				seen[e] = true
-				d := Dangling{From: e.From, Type: e.Type, To: e.To}
-				if p, found, err := getPointer(txn, origin, true); err == nil && found {
-					d.File = p.File
+			for _, e := range p.Edges {
+				if e.From != ref || seen[e] {
+					continue
 				}
-				rep.Dangling = append(rep.Dangling, d)
+				seen[e] = true
+				to, err := has(e.To)
+				if err != nil {
+					return err
+				}
+				if !to {
+					rep.Dangling = append(rep.Dangling, Dangling{From: e.From, Type: e.Type, To: e.To, File: p.File})
+				}
 			}
 		}
 		return nil

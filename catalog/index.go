@@ -1,10 +1,12 @@
 package catalog
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"unicode"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -15,6 +17,8 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
 	"github.com/blevesearch/bleve/v2/document"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
 )
@@ -27,6 +31,7 @@ import (
 const (
 	fName        = "name"
 	fNameKW      = "name_kw"
+	fNameFirst   = "name_first" // the name's leading run of letters and digits
 	fTitle       = "title"
 	fDescription = "description"
 	fText        = "text" // annotation values, link titles, profile names
@@ -37,7 +42,6 @@ const (
 	fSystem      = "system"
 	fLifecycle   = "lifecycle"
 	fNamespace   = "namespace"
-	fAnnotation  = "annotation" // key=value of useful annotations
 
 	analyzerLowerKeyword = "lower_keyword"
 	internalGen          = "idpbot_gen"
@@ -46,8 +50,10 @@ const (
 // FacetFields are the fields Search can count values of.
 var FacetFields = []string{fKind, fType, fOwner, fSystem, fLifecycle, fTags, fNamespace}
 
-// indexedAnnotations are the annotations indexed as key=value terms and as
-// searchable text.
+// indexedAnnotations are the annotations whose values are indexed as
+// searchable text (a PagerDuty service id finds its service). They are not
+// indexed as key=value terms: nothing queries those, and a term unique to
+// nearly every entity is among the dearest things to index.
 var indexedAnnotations = []string{
 	AnnotationGitHubProjectSlug, AnnotationPagerDutyServiceID, AnnotationOpsgenieTeam,
 	AnnotationSlackChannelID, AnnotationDiscordChannelID, AnnotationSlackUserID, AnnotationDiscordUserID,
@@ -82,13 +88,13 @@ func indexMapping() (*mapping.IndexMappingImpl, error) {
 	dm := bleve.NewDocumentStaticMapping()
 	dm.AddFieldMappingsAt(fName, text(standard.Name))
 	dm.AddFieldMappingsAt(fNameKW, text(analyzerLowerKeyword))
+	dm.AddFieldMappingsAt(fNameFirst, text(analyzerLowerKeyword))
 	dm.AddFieldMappingsAt(fTitle, text(en.AnalyzerName))
 	dm.AddFieldMappingsAt(fDescription, text(en.AnalyzerName))
 	dm.AddFieldMappingsAt(fText, text(standard.Name))
 	for _, f := range FacetFields {
 		dm.AddFieldMappingsAt(f, kw(true))
 	}
-	dm.AddFieldMappingsAt(fAnnotation, kw(false))
 	m.DefaultMapping = dm
 	m.DefaultAnalyzer = standard.Name
 	m.StoreDynamic, m.IndexDynamic, m.DocValuesDynamic = false, false, false
@@ -132,6 +138,33 @@ func openIndex(dir string) (idx bleve.Index, created bool, err error) {
 	return idx, true, nil
 }
 
+// leadingWord is the run of letters and digits a name starts with: a name
+// starts with a typed word (letters and digits only) exactly when this does.
+func leadingWord(name string) string {
+	if i := strings.IndexFunc(name, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }); i >= 0 {
+		return name[:i]
+	}
+	return name
+}
+
+// compactIndex merges the index's segments into one. Queries cost a
+// dictionary lookup per term and segment, and prefix and fuzzy terms expand
+// per segment, so a large ingest (which writes a segment per batch) ends
+// with this merge; it runs while the store applies the ingest.
+func compactIndex(ctx context.Context, idx bleve.Index) error {
+	a, err := idx.Advanced()
+	if err != nil {
+		return err
+	}
+	sc, ok := a.(*scorch.Scorch)
+	if !ok {
+		return nil
+	}
+	mo := mergeplan.SingleSegmentMergePlanOptions
+	mo.SegmentsPerMergeTask = 1000
+	return sc.ForceMerge(ctx, &mo)
+}
+
 // indexDocument builds the index document of e directly (no reflection), with
 // the analyzers of the mapping.
 func (a *analyzers) document(ref string, e *Entity) *document.Document {
@@ -147,6 +180,7 @@ func (a *analyzers) document(ref string, e *Entity) *document.Document {
 	}
 	add(fName, e.Metadata.Name, a.standard, index.IndexField)
 	add(fNameKW, e.Metadata.Name, a.lowerKW, index.IndexField)
+	add(fNameFirst, leadingWord(e.Metadata.Name), a.lowerKW, index.IndexField)
 	add(fTitle, e.DisplayName(), a.english, index.IndexField)
 	add(fDescription, e.Metadata.Description, a.english, index.IndexField)
 	kw(fKind, e.Kind)
@@ -165,7 +199,6 @@ func (a *analyzers) document(ref string, e *Entity) *document.Document {
 	var text []string
 	for _, k := range indexedAnnotations {
 		if v := e.Metadata.Annotations[k]; v != "" {
-			add(fAnnotation, k+"="+v, a.keyword, index.IndexField)
 			text = append(text, v)
 		}
 	}

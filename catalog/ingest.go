@@ -7,15 +7,19 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/dgraph-io/badger/v4"
 )
 
-// indexBatchSize is the number of documents per Bleve batch: large batches
-// are what make the lean mapping fast (DESIGN.md's ingest budget).
-const indexBatchSize = 20000
+// indexBatchSize is the number of documents per Bleve batch and journal
+// flush. Each batch in flight holds its analysed documents (several KB
+// each) and two are in flight, while the parsing goes on; batches of a few
+// thousand keep both cores busy without holding much. Each batch makes an
+// index segment; a large ingest merges them into one at its end.
+const indexBatchSize = 5000
 
 // maxReportedProblems caps the problems kept with a source's last report.
 const maxReportedProblems = 1000
@@ -35,11 +39,11 @@ type journal struct {
 	Started time.Time `json:"started"`
 }
 
-// srcEntry is the value of v1/s/<source>\x00<ref>.
+// srcEntry is the value of v1/s/<source>\x00<ref> (see encode).
 type srcEntry struct {
-	Hash uint64 `json:"h"`
-	File string `json:"f"`
-	Line int    `json:"l"`
+	Hash uint64
+	File string
+	Line int
 }
 
 // IngestReport says what an ingest did.
@@ -85,15 +89,25 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string) (*Ing
 		return nil, fmt.Errorf("ingest %s: start journal: %w", source, err)
 	}
 	st := newStaging(s, id, source, old, rep)
-	err = load(ctx, roots, loadOptions{Workers: s.opts.Workers, Prepare: prepareDoc}, st.add)
+	err = load(ctx, roots, loadOptions{Workers: s.opts.Workers, Prepare: st.prepare}, st.add)
 	if err == nil {
 		err = st.stageDeletes()
 	}
 	if err == nil {
 		err = st.flush(true)
 	}
-	if ierr := st.closeIndexer(); err == nil {
-		err = ierr
+	if werr := st.closeWriter(); werr != nil {
+		err = werr // the writer's error explains a failed flush
+	}
+	if err == nil && st.indexed > s.batchSize {
+		// Merge the batches' segments into one while the store applies.
+		merged := make(chan error, 1)
+		go func(idx bleve.Index) { merged <- compactIndex(ctx, idx) }(s.index)
+		defer func() {
+			if err := <-merged; err != nil {
+				s.log.Warn("merge the search index", "error", err)
+			}
+		}()
 	}
 	if err != nil {
 		if rbErr := s.rollback(id); rbErr != nil {
@@ -138,18 +152,33 @@ func (s *Store) step(name string) {
 	}
 }
 
-// prepareDoc encodes and hashes an accepted entity on the parsing worker.
-func prepareDoc(d *Doc) {
+// prepare runs on the parsing workers for each accepted document: it
+// encodes, hashes and builds the journal pointer and the index document, so
+// that the single consumer only routes them.
+func (st *staging) prepare(d *Doc) {
+	ref := d.Entity.Ref().String()
 	body, err := json.Marshal(d.Entity)
+	var ptr []byte
+	if err == nil {
+		h := fnv.New64a()
+		h.Write(body)
+		d.Body, d.Hash = body, h.Sum64()
+		var warnings []Problem
+		for _, p := range d.Problems {
+			if p.Severity == SeverityWarning {
+				warnings = append(warnings, p)
+			}
+		}
+		ptr, err = (&pointer{Hash: d.Hash, Source: st.source, File: d.File, Line: d.Line, Edges: d.Edges, Warnings: warnings}).encode(ref)
+	}
 	if err != nil { // cannot happen for values built from YAML; report it anyway
 		d.Problems = append(d.Problems, Problem{Severity: SeverityError, File: d.File, Line: d.Line, Column: d.Column,
-			Entity: d.Entity.Ref().String(), Message: "cannot encode entity: " + err.Error()})
-		d.Entity = nil
+			Entity: ref, Message: "cannot encode entity: " + err.Error()})
+		d.Entity, d.Body = nil, nil
 		return
 	}
-	h := fnv.New64a()
-	h.Write(body)
-	d.Body, d.Hash = body, h.Sum64()
+	d.ref, d.pointer = ref, ptr
+	d.indexDoc = st.s.an.document(ref, d.Entity)
 }
 
 // staging accumulates one ingest's new entities in the journal and the index.
@@ -159,45 +188,84 @@ type staging struct {
 	source   string
 	old      map[string]srcEntry
 	rep      *IngestReport
-	seen     map[string]string // ref → file:line of the accepted definition
-	failed   map[string]bool   // files that could not be read or parsed
-	rejected map[string]bool   // refs whose new version failed validation
+	seen     map[string]docPlace // ref → the accepted definition
+	failed   map[string]bool     // files that could not be read or parsed
+	rejected map[string]bool     // refs whose new version failed validation
 	deleted  []string
 	files    int
 
 	wb      *badger.WriteBatch
 	batch   *bleve.Batch
 	pending int
-	indexer chan *bleve.Batch
+	indexed int // documents handed to the index
+	// Full batches go to the writer goroutine, which makes the journal
+	// entries durable and then indexes the documents, overlapping the
+	// parsing. Unbuffered, so that at most two batches are in memory.
+	writer  chan stagedBatch
 	done    chan error
+	failing atomic.Bool // the writer has failed: stop early
+}
+
+type docPlace struct {
+	file string
+	line int
+}
+
+// stagedBatch is a journal write batch and the index batch of the same
+// documents.
+type stagedBatch struct {
+	wb    *badger.WriteBatch
+	index *bleve.Batch
+	last  bool
 }
 
 func newStaging(s *Store, id, source string, old map[string]srcEntry, rep *IngestReport) *staging {
 	st := &staging{s: s, id: id, source: source, old: old, rep: rep,
-		seen: map[string]string{}, failed: map[string]bool{}, rejected: map[string]bool{},
+		seen: make(map[string]docPlace, len(old)), failed: map[string]bool{}, rejected: map[string]bool{},
 		wb: s.db.NewWriteBatch(), batch: s.index.NewBatch(),
-		indexer: make(chan *bleve.Batch, 1), done: make(chan error, 1)}
-	// Index batches run on their own goroutine, overlapping the parsing.
-	batches, done := st.indexer, st.done
-	go func() {
+		writer: make(chan stagedBatch), done: make(chan error, 1)}
+	go func(batches <-chan stagedBatch, done chan<- error) {
 		var err error
 		for b := range batches {
 			if err == nil {
-				err = s.index.Batch(b)
-				s.step("batch-indexed")
+				err = st.write(b)
+				if err != nil {
+					st.failing.Store(true)
+				}
+			} else {
+				b.wb.Cancel()
 			}
 		}
 		done <- err
-	}()
+	}(st.writer, st.done)
 	return st
 }
 
-func (st *staging) closeIndexer() error {
-	if st.indexer == nil {
+// write makes the staged journal entries durable, then indexes the batch:
+// an index document never exists without its journal entry, which is what
+// lets recovery put the index right.
+func (st *staging) write(b stagedBatch) error {
+	if err := b.wb.Flush(); err != nil {
+		return fmt.Errorf("write journal: %w", err)
+	}
+	if !b.last {
+		st.s.step("flushed")
+	}
+	if b.index.Size() > 0 {
+		if err := st.s.index.Batch(b.index); err != nil {
+			return fmt.Errorf("index: %w", err)
+		}
+		st.s.step("batch-indexed")
+	}
+	return nil
+}
+
+func (st *staging) closeWriter() error {
+	if st.writer == nil {
 		return nil
 	}
-	close(st.indexer)
-	st.indexer = nil
+	close(st.writer)
+	st.writer = nil
 	st.wb.Cancel()
 	return <-st.done
 }
@@ -218,16 +286,17 @@ func (st *staging) add(res *loadResult) error {
 			}
 			continue
 		}
-		ref := d.Entity.Ref().String()
-		where := fmt.Sprintf("%s:%d", d.File, d.Line)
+		ref := d.ref
 		if prev, dup := st.seen[ref]; dup {
 			st.rep.Problems = append(st.rep.Problems, Problem{Severity: SeverityError, File: d.File, Line: d.Line, Column: d.Column,
-				Entity: ref, Message: "entity is defined twice; the first definition at " + prev + " is kept",
+				Entity: ref, Message: fmt.Sprintf("entity is defined twice; the first definition at %s:%d is kept", prev.file, prev.line),
 				Hint: "names are unique per kind and namespace, case-insensitively: rename or remove one"})
 			continue
 		}
 		o, had := st.old[ref]
-		if !had {
+		// Only a ref in the catalog (the name index holds them all, and
+		// changes only under ingestMu) can belong to another source.
+		if !had && (st.s.names == nil || st.s.names.has(ref)) {
 			if other, err := st.s.sourceOf(ref); err != nil {
 				return err
 			} else if other != "" {
@@ -237,7 +306,7 @@ func (st *staging) add(res *loadResult) error {
 				continue
 			}
 		}
-		st.seen[ref] = where
+		st.seen[ref] = docPlace{file: d.File, line: d.Line}
 		if had && o.Hash == d.Hash && o.File == d.File && o.Line == d.Line {
 			st.rep.Unchanged++
 			continue
@@ -247,26 +316,17 @@ func (st *staging) add(res *loadResult) error {
 		} else {
 			st.rep.Added++
 		}
-		var warnings []Problem
-		for _, p := range d.Problems {
-			if p.Severity == SeverityWarning {
-				warnings = append(warnings, p)
-			}
-		}
-		ptr, err := (&pointer{Hash: d.Hash, Source: st.source, File: d.File, Line: d.Line, Edges: d.Edges, Warnings: warnings}).encode()
-		if err != nil {
-			return fmt.Errorf("encode pointer of %s: %w", ref, err)
-		}
 		if err := st.wb.Set(bodyKey(ref, d.Hash), d.Body); err != nil {
 			return fmt.Errorf("stage %s: %w", ref, err)
 		}
-		if err := st.wb.Set(journalPutKey(st.id, ref), ptr); err != nil {
+		if err := st.wb.Set(journalPutKey(st.id, ref), d.pointer); err != nil {
 			return fmt.Errorf("stage %s: %w", ref, err)
 		}
-		if err := st.batch.IndexAdvanced(st.s.an.document(ref, d.Entity)); err != nil {
+		if err := st.batch.IndexAdvanced(d.indexDoc); err != nil {
 			return fmt.Errorf("index %s: %w", ref, err)
 		}
-		d.Body, d.Entity = nil, nil // let the parsed document go
+		st.indexed++
+		d.Body, d.pointer, d.indexDoc, d.Entity = nil, nil, nil, nil // let the parsed document go
 		if st.pending++; st.pending >= st.s.batchSize {
 			if err := st.flush(false); err != nil {
 				return err
@@ -297,22 +357,14 @@ func (st *staging) stageDeletes() error {
 	return nil
 }
 
-// flush makes the staged journal entries durable, then hands the index batch
-// to the indexer: an index document never exists without its journal entry,
-// which is what lets recovery put the index right.
+// flush hands the staged batch to the writer.
 func (st *staging) flush(last bool) error {
-	if err := st.wb.Flush(); err != nil {
-		return fmt.Errorf("write journal: %w", err)
+	if st.failing.Load() {
+		return errors.New("staging failed") // the writer's error is reported by closeWriter
 	}
-	st.wb = st.s.db.NewWriteBatch()
-	if st.batch.Size() > 0 {
-		st.indexer <- st.batch
-		st.batch = st.s.index.NewBatch()
-	}
+	st.writer <- stagedBatch{wb: st.wb, index: st.batch, last: last}
+	st.wb, st.batch = st.s.db.NewWriteBatch(), st.s.index.NewBatch()
 	st.pending = 0
-	if !last {
-		st.s.step("flushed")
-	}
 	return nil
 }
 
@@ -324,7 +376,7 @@ func (s *Store) sourceEntries(source string) (map[string]srcEntry, error) {
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			var e srcEntry
-			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &e) }); err != nil {
+			if err := it.Item().Value(func(b []byte) (err error) { e, err = decodeSrcEntry(b); return err }); err != nil {
 				return fmt.Errorf("read source index: %w", err)
 			}
 			out[string(it.Item().Key()[len(prefix):])] = e
@@ -384,7 +436,12 @@ func (s *Store) commitJournal(id string) error {
 func (s *Store) applyLocked(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	puts, dels, err := s.apply(id)
+	var live func(string) bool
+	if s.names != nil {
+		live = s.names.has
+	}
+	puts, dels, err := s.apply(id, live)
+	s.summaries.clear() // even on error: some of the batch may be applied
 	if err != nil {
 		return err
 	}
@@ -402,7 +459,9 @@ func (s *Store) applyLocked(id string) error {
 // apply makes the journal's pointers live: for each ref it removes what the
 // previous version produced (edges, body, source membership) and writes the
 // new. It is idempotent, so recovery can run it again after a crash.
-func (s *Store) apply(id string) (puts, dels []string, err error) {
+// live, when not nil, says which refs may have a live pointer (the name
+// index); the others are not looked up.
+func (s *Store) apply(id string, live func(ref string) bool) (puts, dels []string, err error) {
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	prefix := journalPrefix(id)
@@ -414,24 +473,31 @@ func (s *Store) apply(id string) (puts, dels []string, err error) {
 			if !ok {
 				continue
 			}
-			oldp, had, err := getPointer(txn, ref, true)
-			if err != nil {
-				return fmt.Errorf("read %s: %w", ref, err)
+			var oldp pointer
+			var had bool
+			if live == nil || live(ref) {
+				var err error
+				if oldp, had, err = getPointer(txn, ref, true); err != nil {
+					return fmt.Errorf("read %s: %w", ref, err)
+				}
 			}
 			var newp pointer
 			var raw []byte
 			if op == 'p' {
+				var err error
 				if raw, err = it.Item().ValueCopy(nil); err != nil {
 					return err
 				}
-				if err := decodePointer(raw, &newp); err != nil {
+				if err := decodePointer(ref, raw, &newp); err != nil {
 					return fmt.Errorf("journal entry of %s: %w", ref, err)
 				}
 			}
 			if had {
 				for _, e := range oldp.Edges {
-					if err := wb.Delete(relKey(e, ref)); err != nil {
-						return err
+					if givenEdge(e, ref) {
+						if err := wb.Delete(relKey(e)); err != nil {
+							return err
+						}
 					}
 				}
 				if op == 'd' || oldp.Hash != newp.Hash {
@@ -455,11 +521,13 @@ func (s *Store) apply(id string) (puts, dels []string, err error) {
 				return err
 			}
 			for _, e := range newp.Edges {
-				if err := wb.Set(relKey(e, ref), nil); err != nil {
-					return err
+				if givenEdge(e, ref) {
+					if err := wb.Set(relKey(e), nil); err != nil {
+						return err
+					}
 				}
 			}
-			se, _ := json.Marshal(srcEntry{Hash: newp.Hash, File: newp.File, Line: newp.Line})
+			se := srcEntry{Hash: newp.Hash, File: newp.File, Line: newp.Line}.encode()
 			if err := wb.Set(srcKey(newp.Source, ref), se); err != nil {
 				return err
 			}
@@ -577,7 +645,7 @@ func (s *Store) rollback(id string) error {
 				continue
 			}
 			var staged pointer
-			if err := it.Item().Value(func(b []byte) error { return decodePointer(b, &staged) }); err != nil {
+			if err := it.Item().Value(func(b []byte) error { return decodePointer(ref, b, &staged) }); err != nil {
 				return err
 			}
 			live, found, err := getPointer(txn, ref, false)
@@ -661,7 +729,7 @@ func (s *Store) readEntity(ref string) (*Entity, error) {
 	var e *Entity
 	err := s.db.View(func(txn *badger.Txn) error {
 		var err error
-		e, _, err = reader{txn}.entity(ref)
+		e, _, err = reader{txn: txn}.entity(ref)
 		return err
 	})
 	return e, err

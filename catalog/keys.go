@@ -16,10 +16,10 @@ const SchemaVersion = 1
 // separates parts, since no ref contains it.
 //
 //	idpbot/schema                      schema version (uvarint)
-//	v1/e/<ref>                         pointer: hash, source, file, edges
+//	v1/e/<ref>                         pointer: hash, source, file, edges (binary)
 //	v1/b/<ref>\x00<hash>               entity body (JSON), content-addressed
-//	v1/r/<from>\x00<type>\x00<to>\x00<origin>   relation edge (derived)
-//	v1/s/<source>\x00<ref>             source membership: hash, file (derived)
+//	v1/r/<from>\x00<type>\x00<to>       reverse edge made by <to> (derived)
+//	v1/s/<source>\x00<ref>             source membership: hash, line, file (derived)
 //	v1/j/<id>                          ingest journal header
 //	v1/j/<id>\x00p\x00<ref>            journal: new pointer of ref
 //	v1/j/<id>\x00d\x00<ref>            journal: ref is removed
@@ -56,20 +56,32 @@ func bodyKey(ref string, hash uint64) []byte {
 	return cat(string(pfxBody), ref, "\x00", hex.EncodeToString(h[:]))
 }
 
-func relKey(e Edge, origin string) []byte {
-	return cat(string(pfxRel), e.From, "\x00", e.Type, "\x00", e.To, "\x00", origin)
+// Relations. Every edge an entity produces has the entity at one end. The
+// edges leaving it (From is the entity) are read from its pointer; the edges
+// it gives others (To is the entity: its owner's ownerOf, its system's
+// hasPart) are stored as relation keys under their From, so that an entity's
+// relations are its pointer's edges plus one prefix scan. The entity that
+// made a relation key is its To.
+
+// relKey is the key of an edge whose To made it.
+func relKey(e Edge) []byte {
+	return cat(string(pfxRel), e.From, "\x00", e.Type, "\x00", e.To)
 }
 
 func relPrefix(from string) []byte { return cat(string(pfxRel), from, "\x00") }
 
-// parseRelKey splits a relation key into its edge and origin.
-func parseRelKey(k []byte) (Edge, string, bool) {
-	parts := strings.Split(string(k[len(pfxRel):]), "\x00")
-	if len(parts) != 4 {
-		return Edge{}, "", false
+// parseRelKey splits a relation key into its edge.
+func parseRelKey(k []byte) (Edge, bool) {
+	parts := strings.SplitN(string(k[len(pfxRel):]), "\x00", 3)
+	if len(parts) != 3 {
+		return Edge{}, false
 	}
-	return Edge{From: parts[0], Type: parts[1], To: parts[2]}, parts[3], true
+	return Edge{From: parts[0], Type: parts[1], To: parts[2]}, true
 }
+
+// givenEdge says whether an edge of ref's pointer is stored as a relation
+// key (it points at ref from another entity).
+func givenEdge(e Edge, ref string) bool { return e.From != ref }
 
 func srcKey(source, ref string) []byte { return cat(string(pfxSrc), source, "\x00", ref) }
 func srcPrefix(source string) []byte   { return cat(string(pfxSrc), source, "\x00") }

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 
@@ -15,6 +16,10 @@ import (
 type nameIndex struct {
 	mu     sync.RWMutex
 	byName map[string][]string
+	// sorted lists the names in order for prefix lookups; it is rebuilt on
+	// the first lookup after an ingest changed the set of names.
+	sorted []string
+	dirty  bool
 }
 
 func refName(ref string) string { return ref[strings.IndexByte(ref, '/')+1:] }
@@ -24,6 +29,7 @@ func (n *nameIndex) add(ref string) {
 	defer n.mu.Unlock()
 	name := refName(ref)
 	if !slices.Contains(n.byName[name], ref) {
+		n.dirty = n.dirty || len(n.byName[name]) == 0
 		n.byName[name] = append(n.byName[name], ref)
 		slices.Sort(n.byName[name])
 	}
@@ -35,6 +41,8 @@ func (n *nameIndex) remove(ref string) {
 	name := refName(ref)
 	refs := slices.DeleteFunc(n.byName[name], func(r string) bool { return r == ref })
 	if len(refs) == 0 {
+		_, had := n.byName[name]
+		n.dirty = n.dirty || had
 		delete(n.byName, name)
 	} else {
 		n.byName[name] = refs
@@ -46,6 +54,81 @@ func (n *nameIndex) lookup(name string) []string {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	return slices.Clone(n.byName[strings.ToLower(name)])
+}
+
+// has says whether ref (canonical) is in the catalog.
+func (n *nameIndex) has(ref string) bool {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return slices.Contains(n.byName[refName(ref)], ref)
+}
+
+// sortedNames returns the names in order, rebuilding the list after an
+// ingest changed them. Callers hold n.mu for reading; it is released and
+// taken again around a rebuild.
+func (n *nameIndex) sortedNames() []string {
+	if n.dirty || (n.sorted == nil && len(n.byName) > 0) {
+		n.mu.RUnlock()
+		n.mu.Lock()
+		if n.dirty || n.sorted == nil {
+			n.sorted = make([]string, 0, len(n.byName))
+			for name := range n.byName {
+				n.sorted = append(n.sorted, name)
+			}
+			slices.Sort(n.sorted)
+			n.dirty = false
+		}
+		n.mu.Unlock()
+		n.mu.RLock()
+	}
+	return n.sorted
+}
+
+// shortestWithPrefix returns up to limit refs whose names start with prefix
+// (lower case), shortest names first, then by ref.
+func (n *nameIndex) shortestWithPrefix(prefix string, limit int) []string {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	sorted := n.sortedNames()
+	var out []string
+	for i, _ := slices.BinarySearch(sorted, prefix); i < len(sorted) && strings.HasPrefix(sorted[i], prefix); i++ {
+		// Keep the limit shortest: names come in lexical order, so a name
+		// only enters when it is shorter than the longest kept.
+		if len(out) >= limit && len(sorted[i]) > len(refName(out[len(out)-1])) {
+			continue
+		}
+		out = append(out, n.byName[sorted[i]]...)
+		slices.SortStableFunc(out, func(a, b string) int {
+			if d := len(refName(a)) - len(refName(b)); d != 0 {
+				return d
+			}
+			return strings.Compare(a, b)
+		})
+		if len(out) > limit {
+			out = out[:limit]
+		}
+	}
+	return out
+}
+
+// withPrefix returns the refs whose names start with prefix (lower case),
+// in name order, unless more than limit do: then it returns only that count.
+func (n *nameIndex) withPrefix(prefix string, limit int) (refs []string, count int) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	sorted := n.sortedNames()
+	i, _ := slices.BinarySearch(sorted, prefix)
+	j := i
+	for j < len(sorted) && strings.HasPrefix(sorted[j], prefix) {
+		if j-i >= limit {
+			// Count the rest without collecting them.
+			k := j + sort.Search(len(sorted)-j, func(x int) bool { return !strings.HasPrefix(sorted[j+x], prefix) })
+			return nil, k - i
+		}
+		refs = append(refs, n.byName[sorted[j]]...)
+		j++
+	}
+	return refs, j - i
 }
 
 func (n *nameIndex) size() int {

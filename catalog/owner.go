@@ -75,7 +75,7 @@ func (s *Store) WhoOwns(ctx context.Context, query string) (*Ownership, error) {
 func (s *Store) ownership(ctx context.Context, e *Entity) (*Ownership, error) {
 	o := &Ownership{Entity: e, OnCall: map[string]string{}}
 	err := s.db.View(func(txn *badger.Txn) error {
-		r := reader{txn: txn}
+		r := reader{txn: txn, cache: &s.summaries}
 		return o.fill(ctx, r, e)
 	})
 	if err != nil {
@@ -105,7 +105,7 @@ func (o *Ownership) fill(ctx context.Context, r reader, e *Entity) error {
 			return nil // no owner: the answer says so
 		}
 		o.Owner = Summary{Ref: targets[0], DisplayName: MustParseRef(targets[0]).Name}
-		oe, rels, err := r.entity(targets[0], RelHasMember, RelChildOf)
+		oe, rels, err := r.summary(targets[0], RelHasMember, RelChildOf)
 		switch {
 		case errors.Is(err, ErrNotFound):
 		case err != nil:
@@ -135,7 +135,7 @@ func (o *Ownership) fill(ctx context.Context, r reader, e *Entity) error {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				u, _, err := r.entity(m)
+				u, _, err := r.summary(m)
 				if errors.Is(err, ErrNotFound) {
 					o.Members = append(o.Members, Person{Ref: m, DisplayName: MustParseRef(m).Name})
 					continue
@@ -154,13 +154,13 @@ func (o *Ownership) fill(ctx context.Context, r reader, e *Entity) error {
 	sys := firstOf(e.RelationTargets(RelPartOf), KindSystem)
 	domainOf := e.RelationTargets(RelPartOf)
 	if sys != "" {
-		se, rels, err := r.entity(sys, RelPartOf)
+		se, rels, err := r.summary(sys, RelPartOf)
 		o.System = summaryOf(sys, se, err)
 		domainOf = rels[RelPartOf]
 	}
 	if sys != "" || kind == KindSystem {
 		if dom := firstOf(domainOf, KindDomain); dom != "" {
-			de, _, err := r.entity(dom)
+			de, _, err := r.summary(dom)
 			o.Domain = summaryOf(dom, de, err)
 		}
 	}
@@ -175,7 +175,7 @@ func (o *Ownership) addParents(r reader, g *Entity, parents []string) error {
 		}
 		ref := parents[0]
 		seen[ref] = true
-		pe, rels, err := r.entity(ref, RelChildOf)
+		pe, rels, err := r.summary(ref, RelChildOf)
 		if errors.Is(err, ErrNotFound) {
 			o.Parents = append(o.Parents, Summary{Ref: ref, DisplayName: MustParseRef(ref).Name})
 			return nil

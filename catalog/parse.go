@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/blevesearch/bleve/v2/document"
 	"gopkg.in/yaml.v3"
 )
 
@@ -30,9 +31,13 @@ type Doc struct {
 	Targets  []Target // a Location's targets, with their positions
 	Problems Problems
 	// Body and Hash are the stored encoding of Entity and its hash, filled
-	// by the ingest's worker.
-	Body []byte
-	Hash uint64
+	// by the ingest's worker (staging.prepare), with the entity's reference,
+	// its journal entry and its search index document.
+	Body     []byte
+	Hash     uint64
+	ref      string
+	pointer  []byte
+	indexDoc *document.Document
 }
 
 // fileResult is what parsing one file gives: its documents and the problems

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -63,80 +65,266 @@ func (s *Store) get(ctx context.Context, ref string) (*Entity, error) {
 	}
 	var e *Entity
 	err := s.db.View(func(txn *badger.Txn) error {
-		var err error
-		if e, _, err = (reader{txn}).entity(ref); err != nil {
+		p, err := readPointer(txn, ref, true)
+		if err != nil {
 			return err
 		}
-		e.Relations, err = relationsOf(txn, ref)
+		if e, err = readBody(txn, ref, p.Hash); err != nil {
+			return err
+		}
+		e.Relations, err = s.relationsOf(txn, ref, &p)
 		return err
 	})
 	return e, err
 }
 
-// reader reads entities inside one read transaction.
-type reader struct{ txn *badger.Txn }
+// reader reads entities inside one read transaction. With a cache, the
+// summaries it reads are kept for the next query (see summaryCache).
+type reader struct {
+	txn   *badger.Txn
+	cache *summaryCache
+}
 
 // entity reads the body of ref and the targets of the relation types asked
-// for (without checking that they exist). A missing entity gives a
+// for (sorted, without checking that they exist). A missing entity gives a
 // *NotFoundError.
 func (r reader) entity(ref string, types ...string) (*Entity, map[string][]string, error) {
-	p, found, err := getPointer(r.txn, ref, false)
+	return r.read(ref, false, types...)
+}
+
+// summary is entity for entities shown by name only (owners, members,
+// parents): the body is decoded without spec fields other than the profile.
+// The entity and map returned are shared with the cache: callers must not
+// change them.
+func (r reader) summary(ref string, types ...string) (*Entity, map[string][]string, error) {
+	if r.cache == nil {
+		return r.read(ref, true, types...)
+	}
+	key := ref
+	for _, t := range types {
+		key += "\x00" + t
+	}
+	if c, ok := r.cache.get(key); ok {
+		return c.entity, c.rels, nil
+	}
+	e, rels, err := r.read(ref, true, types...)
+	if err == nil {
+		r.cache.put(key, cachedSummary{entity: e, rels: rels})
+	}
+	return e, rels, err
+}
+
+// summaryCache keeps the summaries who-owns reads (owners, their members and
+// parent groups, systems and domains), which many answers share. It is
+// emptied whenever an ingest changes the catalog (under Store.mu), and when
+// it reaches maxCachedSummaries entries.
+type summaryCache struct {
+	mu sync.RWMutex
+	m  map[string]cachedSummary
+}
+
+type cachedSummary struct {
+	entity *Entity
+	rels   map[string][]string
+}
+
+const maxCachedSummaries = 50000
+
+func (c *summaryCache) get(key string) (cachedSummary, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v, ok := c.m[key]
+	return v, ok
+}
+
+func (c *summaryCache) put(key string, v cachedSummary) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedSummaries {
+		c.m = map[string]cachedSummary{}
+	}
+	c.m[key] = v
+}
+
+func (c *summaryCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
+}
+
+func (r reader) read(ref string, light bool, types ...string) (*Entity, map[string][]string, error) {
+	item, err := r.txn.Get(entityKey(ref))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, nil, &NotFoundError{Query: ref}
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	if !found {
-		return nil, nil, &NotFoundError{Query: ref}
+	var hash uint64
+	var rels map[string][]string
+	if len(types) > 0 {
+		rels = make(map[string][]string, len(types))
 	}
-	var e Entity
-	if found, err = getJSON(r.txn, bodyKey(ref, p.Hash), &e); err != nil || !found {
-		return nil, nil, errors.Join(err, fmt.Errorf("body of %s is missing; run idpbot catalog reindex or re-ingest", ref))
-	}
-	if len(types) == 0 {
-		return &e, nil, nil
-	}
-	rels := make(map[string][]string, len(types))
-	for _, t := range types {
-		prefix := cat(string(pfxRel), ref, "\x00", t, "\x00")
-		it := r.txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
-		last := ""
-		for it.Rewind(); it.Valid(); it.Next() {
-			rest := it.Item().Key()[len(prefix):]
-			to := string(rest[:max(indexByte(rest, 0), 0)])
-			if to != last {
-				rels[t] = append(rels[t], to)
-				last = to
+	want := func(t []byte) bool {
+		for _, x := range types {
+			if x == string(t) {
+				return true
 			}
 		}
-		it.Close()
+		return false
 	}
-	return &e, rels, nil
+	err = item.Value(func(b []byte) error {
+		var err error
+		hash, err = pointerEdgesFrom(b, want, func(typ, to []byte) {
+			rels[string(typ)] = append(rels[string(typ)], string(to))
+		})
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", ref, err)
+	}
+	var e *Entity
+	if light {
+		e, err = readSummaryBody(r.txn, ref, hash)
+	} else {
+		e, err = readBody(r.txn, ref, hash)
+	}
+	if err != nil || len(types) == 0 {
+		return e, nil, err
+	}
+	err = scanGiven(r.txn, ref, func(typ, to []byte) {
+		if want(typ) {
+			rels[string(typ)] = append(rels[string(typ)], string(to))
+		}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for t, targets := range rels {
+		slices.Sort(targets)
+		rels[t] = slices.Compact(targets)
+	}
+	return e, rels, nil
 }
 
-// relationsOf reads the relations whose source is ref, with whether each
-// target exists, sorted by type and target.
-func relationsOf(txn *badger.Txn, ref string) ([]Relation, error) {
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: relPrefix(ref)})
+// readPointer reads the pointer of ref (with full false, only its hash); a
+// missing entity gives a *NotFoundError.
+func readPointer(txn *badger.Txn, ref string, full bool) (pointer, error) {
+	p, found, err := getPointer(txn, ref, full)
+	if err == nil && !found {
+		err = &NotFoundError{Query: ref}
+	}
+	return p, err
+}
+
+// readBody reads and decodes the body of ref.
+func readBody(txn *badger.Txn, ref string, hash uint64) (*Entity, error) {
+	var e Entity
+	if found, err := getJSON(txn, bodyKey(ref, hash), &e); err != nil || !found {
+		return nil, errors.Join(err, fmt.Errorf("body of %s is missing; run idpbot catalog reindex or re-ingest", ref))
+	}
+	return &e, nil
+}
+
+// summaryBody is the part of a body that summaries show.
+type summaryBody struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Metadata   Metadata `json:"metadata"`
+	Spec       struct {
+		Profile *struct {
+			DisplayName string `json:"displayName,omitempty"`
+			Email       string `json:"email,omitempty"`
+		} `json:"profile"`
+	} `json:"spec"`
+}
+
+// readSummaryBody reads the body of ref without the spec fields other than
+// spec.profile's display name and e-mail: a group's body lists its children
+// and members, which summaries do not show.
+func readSummaryBody(txn *badger.Txn, ref string, hash uint64) (*Entity, error) {
+	var sb summaryBody
+	found, err := getJSON(txn, bodyKey(ref, hash), &sb)
+	if err != nil {
+		// A spec.profile of another shape (kinds idpbot does not know):
+		// read the whole body.
+		return readBody(txn, ref, hash)
+	}
+	if !found {
+		return nil, fmt.Errorf("body of %s is missing; run idpbot catalog reindex or re-ingest", ref)
+	}
+	e := &Entity{APIVersion: sb.APIVersion, Kind: sb.Kind, Metadata: sb.Metadata}
+	if p := sb.Spec.Profile; p != nil {
+		prof := map[string]any{}
+		if p.DisplayName != "" {
+			prof["displayName"] = p.DisplayName
+		}
+		if p.Email != "" {
+			prof["email"] = p.Email
+		}
+		e.Spec = map[string]any{"profile": prof}
+	}
+	return e, nil
+}
+
+// scanGiven calls fn with the type and target of each relation key under
+// ref: the edges other entities gave it.
+func scanGiven(txn *badger.Txn, ref string, fn func(typ, to []byte)) error {
+	prefix := relPrefix(ref)
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 	defer it.Close()
-	var out []Relation
-	seen := map[[2]string]bool{}
 	for it.Rewind(); it.Valid(); it.Next() {
-		e, _, ok := parseRelKey(it.Item().Key())
-		if !ok || seen[[2]string{e.Type, e.To}] {
+		rest := it.Item().Key()[len(prefix):]
+		i := indexByte(rest, 0)
+		if i < 0 {
 			continue
 		}
-		seen[[2]string{e.Type, e.To}] = true
-		_, err := txn.Get(entityKey(e.To))
-		if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
-			return nil, err
-		}
-		out = append(out, Relation{Type: e.Type, TargetRef: e.To, TargetExists: err == nil})
+		fn(rest[:i], rest[i+1:])
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Type != out[j].Type {
-			return out[i].Type < out[j].Type
+	return nil
+}
+
+// relationsOf reads the relations whose source is ref (p is its pointer),
+// with whether each target exists, sorted by type and target.
+func (s *Store) relationsOf(txn *badger.Txn, ref string, p *pointer) ([]Relation, error) {
+	var out []Relation
+	for _, e := range p.Edges {
+		if e.From == ref {
+			out = append(out, Relation{Type: e.Type, TargetRef: e.To})
 		}
-		return out[i].TargetRef < out[j].TargetRef
+	}
+	err := scanGiven(txn, ref, func(typ, to []byte) {
+		out = append(out, Relation{Type: string(typ), TargetRef: string(to)})
 	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b Relation) int {
+		if c := strings.Compare(a.Type, b.Type); c != 0 {
+			return c
+		}
+		return strings.Compare(a.TargetRef, b.TargetRef)
+	})
+	out = slices.CompactFunc(out, func(a, b Relation) bool { return a.Type == b.Type && a.TargetRef == b.TargetRef })
+	exists := map[string]bool{}
+	for i := range out {
+		t := out[i].TargetRef
+		ok, seen := exists[t]
+		if !seen && s.names != nil {
+			// The name index holds exactly the refs in the store while
+			// the caller holds s.mu.
+			ok, seen = s.names.has(t), true
+		}
+		if !seen {
+			_, err := txn.Get(entityKey(t))
+			if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
+				return nil, err
+			}
+			ok = err == nil
+			exists[t] = ok
+		}
+		out[i].TargetExists = ok
+	}
 	return out, nil
 }
 
@@ -236,20 +424,18 @@ func (s *Store) List(ctx context.Context, f Filter, limit int) ([]*Entity, error
 					}
 					ref := refFromEntityKey(it.Item().Key())
 					var p pointer
-					if err := it.Item().Value(func(b []byte) error { return decodePointer(b, &p) }); err != nil {
+					if err := it.Item().Value(func(b []byte) error { return decodePointer(ref, b, &p) }); err != nil {
 						return err
 					}
-					var e Entity
-					if found, err := getJSON(txn, bodyKey(ref, p.Hash), &e); err != nil || !found {
-						return errors.Join(err, fmt.Errorf("body of %s is missing", ref))
-					}
-					rels, err := relationsOf(txn, ref)
+					e, err := readBody(txn, ref, p.Hash)
 					if err != nil {
 						return err
 					}
-					e.Relations = rels
-					if f.Match(&e) {
-						out = append(out, &e)
+					if e.Relations, err = s.relationsOf(txn, ref, &p); err != nil {
+						return err
+					}
+					if f.Match(e) {
+						out = append(out, e)
 						if limit > 0 && len(out) >= limit && len(f.prefixes()) == 1 {
 							return nil
 						}

@@ -99,7 +99,7 @@ func (s *Store) rollForward(j journal) error {
 	if err != nil {
 		return err
 	}
-	if _, _, err := s.apply(j.ID); err != nil {
+	if _, _, err := s.apply(j.ID, nil); err != nil {
 		return err
 	}
 	if err := s.reindex(refs); err != nil {
@@ -125,17 +125,18 @@ func (s *Store) rebuildDerived() error {
 		for it.Rewind(); it.Valid(); it.Next() {
 			ref := refFromEntityKey(it.Item().Key())
 			var p pointer
-			if err := it.Item().Value(func(b []byte) error { return decodePointer(b, &p) }); err != nil {
+			if err := it.Item().Value(func(b []byte) error { return decodePointer(ref, b, &p) }); err != nil {
 				return fmt.Errorf("read %s: %w", ref, err)
 			}
 			live[ref] = p.Hash
 			for _, e := range p.Edges {
-				if err := wb.Set(relKey(e, ref), nil); err != nil {
-					return err
+				if givenEdge(e, ref) {
+					if err := wb.Set(relKey(e), nil); err != nil {
+						return err
+					}
 				}
 			}
-			se, _ := json.Marshal(srcEntry{Hash: p.Hash, File: p.File, Line: p.Line})
-			if err := wb.Set(srcKey(p.Source, ref), se); err != nil {
+			if err := wb.Set(srcKey(p.Source, ref), srcEntry{Hash: p.Hash, File: p.File, Line: p.Line}.encode()); err != nil {
 				return err
 			}
 		}
@@ -242,6 +243,11 @@ func (s *Store) rebuildIndex(ctx context.Context, gen uint64) error {
 		}
 		if err := s.reindex(refs[i:min(i+indexBatchSize, len(refs))]); err != nil {
 			return err
+		}
+	}
+	if len(refs) > indexBatchSize {
+		if err := compactIndex(ctx, s.index); err != nil {
+			return fmt.Errorf("merge index: %w", err)
 		}
 	}
 	return s.stampIndex(gen)

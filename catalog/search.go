@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/dgraph-io/badger/v4"
 )
 
 // SearchRequest asks the full-text index.
@@ -63,7 +63,7 @@ func (s *Store) Search(ctx context.Context, req SearchRequest) (*SearchResult, e
 	}
 	var q query.Query = bleve.NewMatchAllQuery()
 	if text != "" {
-		q = textQuery(text)
+		q = s.textQuery(text)
 	}
 	if len(req.Kinds) > 0 {
 		kinds := make([]query.Query, len(req.Kinds))
@@ -82,16 +82,23 @@ func (s *Store) Search(ctx context.Context, req SearchRequest) (*SearchResult, e
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	out := &SearchResult{Total: res.Total, Took: res.Took}
-	for _, h := range res.Hits {
-		e, err := s.readEntity(h.ID)
-		if errors.Is(err, ErrNotFound) {
-			continue // indexed by an ingest not yet applied
+	out := &SearchResult{Total: res.Total, Took: res.Took, Hits: make([]SearchHit, 0, len(res.Hits))}
+	err = s.db.View(func(txn *badger.Txn) error {
+		r := reader{txn: txn}
+		for _, h := range res.Hits {
+			e, _, err := r.entity(h.ID)
+			if errors.Is(err, ErrNotFound) {
+				continue // indexed by an ingest not yet applied
+			}
+			if err != nil {
+				return err
+			}
+			out.Hits = append(out.Hits, SearchHit{Ref: h.ID, Score: h.Score, Entity: e})
 		}
-		if err != nil {
-			return nil, err
-		}
-		out.Hits = append(out.Hits, SearchHit{Ref: h.ID, Score: h.Score, Entity: e})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(res.Facets) > 0 {
 		out.Facets = map[string][]FacetCount{}
@@ -120,18 +127,22 @@ func termQuery(field, term string, boost float64) query.Query {
 	return q
 }
 
+// maxPrefixNames is the number of names starting with the typed text up to
+// which they are boosted as whole-name prefixes.
+const maxPrefixNames = 200
+
 // textQuery builds the ranked query for typed text. Each word must match
-// somewhere; the whole text matching a name ranks highest.
-func textQuery(text string) query.Query {
+// somewhere; the whole text matching a name ranks highest, then names that
+// start with it.
+func (s *Store) textQuery(text string) query.Query {
 	lower := strings.ToLower(text)
+	words := strings.FieldsFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	whole := []query.Query{termQuery(fNameKW, lower, 20)}
 	if len(lower) >= 2 {
-		p := bleve.NewPrefixQuery(lower)
-		p.SetField(fNameKW)
-		p.SetBoost(8)
-		whole = append(whole, p)
+		if q := s.namePrefixQuery(lower, len(words) == 1 && words[0] == lower); q != nil {
+			whole = append(whole, q)
+		}
 	}
-	words := strings.FieldsFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	var perWord []query.Query
 	for i, w := range words {
 		last := i == len(words)-1
@@ -153,10 +164,45 @@ func textQuery(text string) query.Query {
 		}
 		perWord = append(perWord, bleve.NewDisjunctionQuery(alts...))
 	}
-	if len(perWord) == 0 {
+	switch len(perWord) {
+	case 0:
 		return bleve.NewDisjunctionQuery(whole...)
+	case 1:
+		// A conjunction of one costs a searcher level on every hit.
+		return bleve.NewDisjunctionQuery(append(whole, perWord[0])...)
 	}
 	return bleve.NewDisjunctionQuery(append(whole, bleve.NewConjunctionQuery(perWord...))...)
+}
+
+// namePrefixQuery matches the entities whose names start with prefix. A
+// prefix query on the whole names would expand to every such name in every
+// index segment: thousands of terms for a short prefix in a large catalog.
+// The names are in memory, so the query names the entities instead when
+// there are few. When there are many and the prefix is one word, the
+// prefix query runs on the names' leading words, which are few distinct
+// terms; only a prefix spanning words ("payments-g") with many names falls
+// back to the prefix query on the whole names.
+func (s *Store) namePrefixQuery(prefix string, oneWord bool) query.Query {
+	var refs []string
+	count := -1
+	if s.names != nil {
+		refs, count = s.names.withPrefix(prefix, maxPrefixNames)
+	}
+	switch {
+	case count == 0:
+		return nil
+	case count > 0 && refs != nil:
+		q := bleve.NewDocIDQuery(refs)
+		q.SetBoost(8)
+		return q
+	}
+	p := bleve.NewPrefixQuery(prefix)
+	p.SetField(fNameKW)
+	if oneWord {
+		p.SetField(fNameFirst)
+	}
+	p.SetBoost(8)
+	return p
 }
 
 func fieldMatch(field, text string, boost float64, fuzziness int) query.Query {
@@ -196,35 +242,24 @@ func (s *Store) suggest(ctx context.Context, name string, n int) []Ref {
 }
 
 // Complete returns up to n refs whose names start with prefix (any case),
-// shortest names first: the typeahead of chat autocomplete.
+// shortest names first: the typeahead of chat autocomplete. It reads the
+// in-memory name index.
 func (s *Store) Complete(ctx context.Context, prefix string, n int) ([]Ref, error) {
 	lower := strings.ToLower(strings.TrimSpace(prefix))
-	if lower == "" {
+	if lower == "" || n <= 0 {
 		return nil, nil
 	}
-	p := bleve.NewPrefixQuery(lower)
-	p.SetField(fNameKW)
-	sr := bleve.NewSearchRequestOptions(p, 200, 0, false)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s.mu.RLock()
-	res, err := s.index.SearchInContext(ctx, sr)
+	refs := s.names.shortestWithPrefix(lower, n)
 	s.mu.RUnlock()
-	if err != nil {
-		return nil, fmt.Errorf("complete: %w", err)
-	}
-	out := make([]Ref, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		if r, err := ParseRef(h.ID, RefDefaults{}); err == nil {
-			out = append(out, r)
+	out := make([]Ref, 0, len(refs))
+	for _, r := range refs {
+		if ref, err := ParseRef(r, RefDefaults{}); err == nil {
+			out = append(out, ref)
 		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if len(out[i].Name) != len(out[j].Name) {
-			return len(out[i].Name) < len(out[j].Name)
-		}
-		return out[i].String() < out[j].String()
-	})
-	if len(out) > n {
-		out = out[:n]
 	}
 	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // Errors callers branch on.
@@ -25,8 +26,10 @@ var (
 // Options configure a Store.
 type Options struct {
 	Logger *slog.Logger
-	// CacheMB is Badger's block cache in MiB (default 32). With the 2×16 MiB
-	// memtables and 16 MiB index cache, Badger holds about CacheMB+48 MiB.
+	// CacheMB is Badger's block cache in MiB (default 0: none). Tables are
+	// uncompressed and read from their memory maps, so the cache only saves
+	// a copy; Badger holds its two 32 MiB memtables and the tables' indexes
+	// (about 2% of the store) besides.
 	CacheMB int64
 	// Workers parse descriptor files in parallel (default GOMAXPROCS).
 	Workers int
@@ -49,6 +52,8 @@ type Store struct {
 	mu       sync.RWMutex
 	ingestMu sync.Mutex
 	names    *nameIndex
+	// summaries caches what who-owns reads; applyLocked empties it.
+	summaries summaryCache
 
 	// crash, when set (tests only), is called at each step of an ingest.
 	crash func(step string)
@@ -58,18 +63,16 @@ type Store struct {
 }
 
 // pointer is the value of v1/e/<ref>: where the entity's body is, where it
-// came from, and the edges it produced.
-//
-// It is stored as the hash (8 bytes, big-endian) followed by the JSON of the
-// rest, so that reads needing only the hash (every entity read) decode
-// nothing: a group's pointer can carry hundreds of edges.
+// came from, and the edges it produced. Its encoding (see encode) starts with
+// the hash, so that reads needing only the hash (every entity read) decode
+// nothing.
 type pointer struct {
-	Hash     uint64    `json:"-"`
-	Source   string    `json:"s"`
-	File     string    `json:"f,omitempty"`
-	Line     int       `json:"l,omitempty"`
-	Edges    []Edge    `json:"r,omitempty"`
-	Warnings []Problem `json:"w,omitempty"`
+	Hash     uint64
+	Source   string
+	File     string
+	Line     int
+	Edges    []Edge
+	Warnings []Problem
 }
 
 // Open opens (creating if needed) the catalog in dir: dir/store holds Badger,
@@ -78,20 +81,24 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.CacheMB <= 0 {
-		opts.CacheMB = 32
-	}
+	opts.CacheMB = max(opts.CacheMB, 0)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
+	// Tables are stored uncompressed: a catalog is small on disk, and
+	// uncompressed blocks are read straight from the memory-mapped tables,
+	// with no decompression buffers and no block cache. Two 32 MiB
+	// memtables keep the number of level-0 tables, and so compaction, low
+	// during an ingest.
 	bo := badger.DefaultOptions(filepath.Join(dir, "store")).
 		WithLogger(badgerLogger{opts.Logger}).
-		WithMemTableSize(16 << 20).
+		WithMemTableSize(32 << 20).
 		WithNumMemtables(2).
-		WithNumLevelZeroTables(4).
-		WithNumLevelZeroTablesStall(8).
+		WithCompression(options.None).
+		WithNumLevelZeroTables(5).
+		WithNumLevelZeroTablesStall(15).
 		WithBlockCacheSize(opts.CacheMB << 20).
-		WithIndexCacheSize(16 << 20).
+		WithIndexCacheSize(0).
 		WithValueLogFileSize(64 << 20).
 		WithNumCompactors(2).
 		WithCompactL0OnClose(false)
@@ -209,22 +216,192 @@ func (b badgerLogger) Warningf(f string, a ...any) {
 func (b badgerLogger) Infof(string, ...any)  {}
 func (b badgerLogger) Debugf(string, ...any) {}
 
-func (p *pointer) encode() ([]byte, error) {
-	j, err := json.Marshal(p)
+// The pointer is encoded in binary (schema 1), hash first:
+//
+//	hash        8 bytes, big-endian
+//	source      uvarint length, bytes
+//	file        uvarint length, bytes
+//	line        uvarint
+//	edges       uvarint count, then per edge: a direction byte (0: the
+//	            entity → other, 1: other → the entity), the type and the
+//	            other end (each uvarint length, bytes)
+//	warnings    uvarint length, JSON of []Problem (length 0: none)
+//
+// Every edge an entity produces has the entity at one end, so an edge is
+// stored with its other end only; the pointer of a group naming hundreds of
+// members stays small and decodes without reflection.
+func (p *pointer) encode(self string) ([]byte, error) {
+	n := 8 + 3*binary.MaxVarintLen64 + len(p.Source) + len(p.File)
+	for _, e := range p.Edges {
+		n += 1 + 2*binary.MaxVarintLen32 + len(e.Type) + len(e.From) + len(e.To) - len(self)
+	}
+	b := make([]byte, 8, n+binary.MaxVarintLen64)
+	binary.BigEndian.PutUint64(b, p.Hash)
+	b = appendString(b, p.Source)
+	b = appendString(b, p.File)
+	b = binary.AppendUvarint(b, uint64(max(p.Line, 0)))
+	b = binary.AppendUvarint(b, uint64(len(p.Edges)))
+	for _, e := range p.Edges {
+		switch {
+		case e.From == self:
+			b = append(b, 0)
+			b = appendString(b, e.Type)
+			b = appendString(b, e.To)
+		case e.To == self:
+			b = append(b, 1)
+			b = appendString(b, e.Type)
+			b = appendString(b, e.From)
+		default:
+			return nil, fmt.Errorf("edge %s %s %s does not involve %s", e.From, e.Type, e.To, self)
+		}
+	}
+	if len(p.Warnings) == 0 {
+		return binary.AppendUvarint(b, 0), nil
+	}
+	w, err := json.Marshal(p.Warnings)
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, 8, 8+len(j))
-	binary.BigEndian.PutUint64(b, p.Hash)
-	return append(b, j...), nil
+	return appendString(b, string(w)), nil
 }
 
-func decodePointer(b []byte, p *pointer) error {
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// byteReader decodes the binary values; the first error sticks.
+type byteReader struct {
+	b   []byte
+	err error
+}
+
+func (r *byteReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errors.New("truncated value")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *byteReader) bytes() []byte {
+	n := r.uvarint()
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)) {
+		r.err = errors.New("truncated value")
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *byteReader) byte() byte {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.b) == 0 {
+		r.err = errors.New("truncated value")
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+// decodePointer decodes the pointer of self from b (which it does not keep).
+func decodePointer(self string, b []byte, p *pointer) error {
 	if len(b) < 8 {
 		return errors.New("pointer value is too short")
 	}
 	p.Hash = binary.BigEndian.Uint64(b)
-	return json.Unmarshal(b[8:], p)
+	r := byteReader{b: b[8:]}
+	p.Source = string(r.bytes())
+	p.File = string(r.bytes())
+	p.Line = int(r.uvarint())
+	n := r.uvarint()
+	if r.err == nil && n > uint64(len(r.b)) {
+		return errors.New("pointer value is corrupt")
+	}
+	p.Edges = make([]Edge, 0, n)
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		dir := r.byte()
+		typ := string(r.bytes())
+		other := string(r.bytes())
+		switch dir {
+		case 0:
+			p.Edges = append(p.Edges, Edge{From: self, Type: typ, To: other})
+		case 1:
+			p.Edges = append(p.Edges, Edge{From: other, Type: typ, To: self})
+		default:
+			return errors.New("pointer value is corrupt")
+		}
+	}
+	if w := r.bytes(); len(w) > 0 && r.err == nil {
+		if err := json.Unmarshal(w, &p.Warnings); err != nil {
+			return fmt.Errorf("pointer warnings: %w", err)
+		}
+	}
+	if r.err != nil {
+		return fmt.Errorf("pointer value: %w", r.err)
+	}
+	return nil
+}
+
+// pointerEdgesFrom returns the hash of an encoded pointer and calls fn with
+// the type and target of each edge leaving the entity whose type want
+// accepts, without decoding the rest.
+func pointerEdgesFrom(b []byte, want func(typ []byte) bool, fn func(typ, to []byte)) (uint64, error) {
+	if len(b) < 8 {
+		return 0, errors.New("pointer value is too short")
+	}
+	hash := binary.BigEndian.Uint64(b)
+	r := byteReader{b: b[8:]}
+	r.bytes() // source
+	r.bytes() // file
+	r.uvarint()
+	n := r.uvarint()
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		dir := r.byte()
+		typ := r.bytes()
+		other := r.bytes()
+		if dir == 0 && r.err == nil && want(typ) {
+			fn(typ, other)
+		}
+	}
+	if r.err != nil {
+		return 0, fmt.Errorf("pointer value: %w", r.err)
+	}
+	return hash, nil
+}
+
+// srcEntry encoding (the value of v1/s/<source>\x00<ref>): hash (8 bytes,
+// big-endian), line (uvarint), file (the rest).
+func (e srcEntry) encode() []byte {
+	b := make([]byte, 8, 8+binary.MaxVarintLen64+len(e.File))
+	binary.BigEndian.PutUint64(b, e.Hash)
+	b = binary.AppendUvarint(b, uint64(max(e.Line, 0)))
+	return append(b, e.File...)
+}
+
+func decodeSrcEntry(b []byte) (srcEntry, error) {
+	if len(b) < 9 {
+		return srcEntry{}, errors.New("source entry is too short")
+	}
+	e := srcEntry{Hash: binary.BigEndian.Uint64(b)}
+	line, n := binary.Uvarint(b[8:])
+	if n <= 0 {
+		return srcEntry{}, errors.New("source entry is corrupt")
+	}
+	e.Line, e.File = int(line), string(b[8+n:])
+	return e, nil
 }
 
 // getPointer reads the pointer of ref; with full false only its hash.
@@ -244,7 +421,7 @@ func getPointer(txn *badger.Txn, ref string, full bool) (p pointer, found bool, 
 			p.Hash = binary.BigEndian.Uint64(b)
 			return nil
 		}
-		return decodePointer(b, &p)
+		return decodePointer(ref, b, &p)
 	})
 	return p, true, err
 }
