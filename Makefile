@@ -27,10 +27,23 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race ./...
 
-# Benchmarks at N = 10k and 100k entities, printed as a table
-# (docs/benchmarks.md records the figures). BENCH_SIZES=10000 for a quick run.
+# Benchmarks at N = 10k and 100k entities, printed as tables
+# (docs/benchmarks.md records the figures). BENCH_SIZES=10000 for a quick
+# run. Then the chat and scorecard benchmarks: who-owns through the router
+# at BENCH_N entities (default 100000), the signed Slack slash-command
+# handler under load on loopback, and 100k entities x 20 rules.
+BENCH_N ?= 100000
 bench:
 	$(GO) run ./catalog/catalogtest/benchtable $(if $(BENCH_SIZES),-sizes $(BENCH_SIZES),)
+	@echo
+	@echo "Chat and scorecard benchmarks (go test -bench; N=$(BENCH_N) for the router):"
+	@echo
+	@echo "| benchmark | figures |"
+	@echo "|---|---|"
+	@{ IDPBOT_BENCH_N=$(BENCH_N) $(GO) test -run '^$$' -bench RouterWhoOwns -benchtime 20000x ./bot/; \
+	   $(GO) test -run '^$$' -bench 'SlashCommand' -benchtime 20000x ./bot/slack/; \
+	   $(GO) test -run '^$$' -bench Evaluate20Rules -benchtime 3x ./scoring/; } \
+	 | awk '/^Benchmark/ { out = ""; for (i = 3; i < NF; i += 2) out = out (out == "" ? "" : ", ") $$i " " $$(i+1); print "| " $$1 " | " out " |" }'
 
 # gofmt, go vet, and the deploy artefacts: the Helm chart (helm lint and
 # template; helm is built once into bin/tools with go install), the rendered

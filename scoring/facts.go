@@ -13,10 +13,17 @@ import (
 // FactStore keeps facts pushed from outside (CI pipelines reporting
 // coverage, deploy frequency…) in a catalog.State namespace, one record per
 // entity and fact name; a newer push replaces the value.
-type FactStore struct{ st *catalog.State }
+type FactStore struct {
+	st     *catalog.State
+	onPush func()
+}
 
 // NewFactStore keeps facts in st.
 func NewFactStore(st *catalog.State) *FactStore { return &FactStore{st: st} }
+
+// OnPush sets a function called after every successful push (the tracker's
+// Changed, so that leaderboards and metrics follow the facts).
+func (fs *FactStore) OnPush(f func()) { fs.onPush = f }
 
 var _ FactSource = (*FactStore)(nil)
 
@@ -56,7 +63,7 @@ func (fs *FactStore) Push(ctx context.Context, ref, source string, at time.Time,
 	if err := ValidateFacts(facts); err != nil {
 		return err
 	}
-	return fs.st.Update(ctx, func(tx *catalog.StateTx) error {
+	err := fs.st.Update(ctx, func(tx *catalog.StateTx) error {
 		for name, v := range facts {
 			if err := tx.Put(ref+"/"+name, Fact{Value: v, Source: source, At: at.UTC()}); err != nil {
 				return err
@@ -64,6 +71,10 @@ func (fs *FactStore) Push(ctx context.Context, ref, source string, at time.Time,
 		}
 		return nil
 	})
+	if err == nil && fs.onPush != nil {
+		fs.onPush()
+	}
+	return err
 }
 
 // Facts returns the facts pushed about ref.

@@ -132,3 +132,33 @@ func TestTrackerMetrics(t *testing.T) {
 		t.Error("the run recorded no snapshot")
 	}
 }
+
+// signallingFacts tells when an evaluation reads facts.
+type signallingFacts struct{ read chan struct{} }
+
+func (s signallingFacts) Facts(context.Context, string) (Facts, error) {
+	select {
+	case s.read <- struct{}{}:
+	default:
+	}
+	return nil, nil
+}
+
+func TestTrackerFollowsChanges(t *testing.T) {
+	store := exampleCatalog(t)
+	facts := signallingFacts{read: make(chan struct{}, 1)}
+	tr := NewTracker(NewEvaluator(loadExamples(t), store, facts), nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { tr.Follow(ctx, time.Millisecond, func(err error) { t.Error(err) }); close(done) }()
+	tr.Changed()
+	tr.Changed() // a burst: one evaluation covers both
+	select {
+	case <-facts.read:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no evaluation after a change")
+	}
+	cancel()
+	<-done
+}

@@ -18,11 +18,13 @@ type Tracker struct {
 
 	mu     sync.Mutex
 	latest *Report
+	// changed is signalled when facts or the catalog change.
+	changed chan struct{}
 }
 
 // NewTracker returns a tracker; hist and metrics may be nil.
 func NewTracker(ev *Evaluator, hist *History, metrics *Metrics) *Tracker {
-	return &Tracker{ev: ev, hist: hist, metrics: metrics, now: time.Now}
+	return &Tracker{ev: ev, hist: hist, metrics: metrics, now: time.Now, changed: make(chan struct{}, 1)}
 }
 
 // SetClock replaces the clock (tests).
@@ -53,4 +55,42 @@ func (t *Tracker) Latest() *Report {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.latest
+}
+
+// Changed tells the tracker that what scores are computed from has changed
+// (facts pushed, the catalog ingested); Follow evaluates again soon.
+func (t *Tracker) Changed() {
+	select {
+	case t.changed <- struct{}{}:
+	default: // one pending evaluation covers every change before it
+	}
+}
+
+// Follow evaluates after changes until ctx ends, at most once per quiet
+// period: changes in a burst (a pipeline pushing facts for many entities)
+// give one evaluation, quiet after the last change.
+func (t *Tracker) Follow(ctx context.Context, quiet time.Duration, onError func(error)) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.changed:
+		}
+		timer := time.NewTimer(quiet)
+	settle:
+		for {
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return
+			case <-t.changed:
+				timer.Reset(quiet)
+			case <-timer.C:
+				break settle
+			}
+		}
+		if _, err := t.Run(ctx); err != nil && onError != nil && ctx.Err() == nil {
+			onError(err)
+		}
+	}
 }

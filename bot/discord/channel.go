@@ -1,9 +1,13 @@
 package discord
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -61,10 +65,18 @@ func (fd *FrontDoor) EditMessage(ctx context.Context, channelID, messageID strin
 // keyMarker tags a keyed post in its last embed's footer.
 const keyMarker = "ref "
 
+// Attachment is a file posted with a message (a chart).
+type Attachment struct {
+	Filename    string
+	ContentType string
+	Data        []byte
+}
+
 // PostKeyed posts rep like PostMessage, its key in the footer of the last
 // embed (small print), so that FindKeyed can tell after a crash whether
-// the post went out. Leaderboards use it to post exactly once.
-func (fd *FrontDoor) PostKeyed(ctx context.Context, channelID, key string, rep *bot.Reply) (string, error) {
+// the post went out. Leaderboards use it to post exactly once. An image
+// attachment is shown in the first embed.
+func (fd *FrontDoor) PostKeyed(ctx context.Context, channelID, key string, rep *bot.Reply, files ...Attachment) (string, error) {
 	if !isSnowflake(channelID) {
 		return "", fmt.Errorf("discord: %q is not a channel id", channelID)
 	}
@@ -81,15 +93,68 @@ func (fd *FrontDoor) PostKeyed(ctx context.Context, channelID, key string, rep *
 		last.Footer.Text += " · "
 	}
 	last.Footer.Text += keyMarker + key
+	send := &discordgo.MessageSend{Content: m.Content, Embeds: m.Embeds, Components: m.Components, AllowedMentions: allowedMentions()}
+	c := call{method: http.MethodPost, path: "/channels/" + channelID + "/messages", route: "/channels/{channel.id}/messages",
+		body: send, auth: true, retry: true}
+	if len(files) > 0 {
+		if strings.HasPrefix(files[0].ContentType, "image/") && m.Embeds[0].Image == nil {
+			m.Embeds[0].Image = &discordgo.MessageEmbedImage{URL: "attachment://" + files[0].Filename}
+		}
+		raw, ct, err := multipartMessage(send, files)
+		if err != nil {
+			return "", err
+		}
+		c.raw, c.contentType = raw, ct
+	}
 	var out struct {
 		ID string `json:"id"`
 	}
-	err := fd.api.do(ctx, call{
-		method: http.MethodPost, path: "/channels/" + channelID + "/messages", route: "/channels/{channel.id}/messages",
-		body: &discordgo.MessageSend{Content: m.Content, Embeds: m.Embeds, Components: m.Components, AllowedMentions: allowedMentions()},
-		auth: true, retry: true,
-	}, &out)
+	err := fd.api.do(ctx, c, &out)
 	return out.ID, err
+}
+
+// multipartMessage is a message with files as Discord takes them:
+// payload_json and files[n] parts, the files listed in attachments.
+func multipartMessage(send *discordgo.MessageSend, files []Attachment) ([]byte, string, error) {
+	type attachment struct {
+		ID       int    `json:"id"`
+		Filename string `json:"filename"`
+	}
+	payload := struct {
+		*discordgo.MessageSend
+		Attachments []attachment `json:"attachments"`
+	}{MessageSend: send}
+	for i, f := range files {
+		payload.Attachments = append(payload.Attachments, attachment{ID: i, Filename: f.Filename})
+	}
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	pj, err := json.Marshal(payload)
+	if err != nil {
+		return nil, "", err
+	}
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="payload_json"`)
+	h.Set("Content-Type", "application/json")
+	pw, err := w.CreatePart(h)
+	if err != nil {
+		return nil, "", err
+	}
+	pw.Write(pj)
+	for i, f := range files {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="files[%d]"; filename=%q`, i, f.Filename))
+		h.Set("Content-Type", f.ContentType)
+		fw, err := w.CreatePart(h)
+		if err != nil {
+			return nil, "", err
+		}
+		fw.Write(f.Data)
+	}
+	if err := w.Close(); err != nil {
+		return nil, "", err
+	}
+	return buf.Bytes(), w.FormDataContentType(), nil
 }
 
 // discordEpoch is the start of Discord's snowflake clock.

@@ -71,3 +71,25 @@ func TestKeyedPosts(t *testing.T) {
 		t.Error("a key that is a prefix of another was found")
 	}
 }
+
+func TestKeyedPostWithChart(t *testing.T) {
+	h := newHarness(t)
+	png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 2000)...)
+	rep := &bot.Reply{Visibility: bot.InChannel, Blocks: []bot.Block{&bot.Header{Text: "Leaderboard"}}}
+	if _, err := h.fd.PostKeyed(context.Background(), testChannel, "2026-W49/chart", rep,
+		Attachment{Filename: "chart.png", ContentType: "image/png", Data: png}); err != nil {
+		t.Fatal(err)
+	}
+	h.api.mu.Lock()
+	defer h.api.mu.Unlock()
+	msgs := h.api.channelMsgs[testChannel]
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	raw, _ := json.Marshal(msgs[0])
+	for _, want := range []string{`"attachment://chart.png"`, `"filename":"chart.png"`, `"_file_sizes":[2008]`, "ref 2026-W49/chart"} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("posted message lacks %s: %s", want, raw)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"strings"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -48,7 +49,25 @@ func (f *fakeDiscord) postChannel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var m map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		if err := r.ParseMultipartForm(10 << 20); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		if err := json.Unmarshal([]byte(r.FormValue("payload_json")), &m); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		sizes := []int64{}
+		for i := 0; ; i++ {
+			fh := r.MultipartForm.File[fmt.Sprintf("files[%d]", i)]
+			if len(fh) == 0 {
+				break
+			}
+			sizes = append(sizes, fh[0].Size)
+		}
+		m["_file_sizes"] = sizes
+	} else if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
@@ -132,7 +151,8 @@ func (f *fakeDiscord) record(next http.Handler) http.Handler {
 		default:
 			f.t.Errorf("fake discord: too many requests unread")
 		}
-		if len(body) > 0 && !json.Valid(body) {
+		multipart := strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
+		if len(body) > 0 && !multipart && !json.Valid(body) {
 			http.Error(w, `{"code":50109,"message":"The request body contains invalid JSON."}`, http.StatusBadRequest)
 			return
 		}

@@ -86,12 +86,16 @@ type call struct {
 	// retry honours 429 Retry-After up to maxRetries times; never on the
 	// acknowledgement path.
 	retry bool
+	// raw, when set, is sent as is with contentType instead of body as
+	// JSON (multipart uploads).
+	raw         []byte
+	contentType string
 }
 
 // do performs c and decodes a JSON answer into out (when not nil).
 func (r *rest) do(ctx context.Context, c call, out any) error {
-	var body []byte
-	if c.body != nil {
+	body := c.raw
+	if c.raw == nil && c.body != nil {
 		var err error
 		if body, err = json.Marshal(c.body); err != nil {
 			return fmt.Errorf("discord %s %s: encode: %w", c.method, c.route, err)
@@ -121,7 +125,11 @@ func (r *rest) once(ctx context.Context, c call, body []byte, out any) error {
 		return fmt.Errorf("discord %s %s: %w", c.method, c.route, err)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		ct := "application/json"
+		if c.contentType != "" {
+			ct = c.contentType
+		}
+		req.Header.Set("Content-Type", ct)
 	}
 	req.Header.Set("User-Agent", "DiscordBot (https://github.com/idpbot/idpbot, 1)")
 	if c.auth {

@@ -336,7 +336,19 @@ func (f *fakeDiscordREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/messages"):
 		var m map[string]any
-		json.Unmarshal(body, &m)
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if err := r.ParseMultipartForm(10 << 20); err != nil {
+				w.WriteHeader(http.StatusBadRequest)
+				return
+			}
+			json.Unmarshal([]byte(r.FormValue("payload_json")), &m)
+			if fh := r.MultipartForm.File["files[0]"]; len(fh) > 0 {
+				m["_file"] = fh[0].Filename
+			}
+		} else {
+			json.Unmarshal(body, &m)
+		}
 		f.mu.Lock()
 		f.seq++
 		id := fmt.Sprintf("14000000000000%05d", f.seq)

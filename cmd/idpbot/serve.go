@@ -149,6 +149,14 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 				a.log.With("component", "leaderboards"))
 			weekly.UseTracker(a.tracker)
 		}
+		if a.tracker != nil {
+			// Pushed facts move scores: evaluate again once a burst of
+			// pushes has settled.
+			a.facts.OnPush(a.tracker.Changed)
+			go a.tracker.Follow(ctx, 30*time.Second, func(err error) {
+				a.log.Error("scorecard evaluation after a change", "error", err.Error())
+			})
+		}
 		sched, err := schedule(ctx, a.tracker, cfg.Scorecards.Interval, weekly, cfg.Leaderboards, a.engine, a.log.With("component", "scheduler"))
 		if err != nil {
 			return err

@@ -71,14 +71,31 @@ func (c leaderboardsConfig) location() (*time.Location, error) {
 
 // discordPoster posts leaderboards to Discord channels with the bot
 // token, each keyed in its footer so that a restart can tell whether it
-// went out. (No chart: the message is the whole post.)
+// went out, with the chart attached and shown in the embed.
 type discordPoster struct{ fd *discord.FrontDoor }
 
 var _ scoring.Poster = discordPoster{}
 
 func (p discordPoster) Post(ctx context.Context, post *scoring.Post) error {
-	_, err := p.fd.PostKeyed(ctx, post.Channel.ID, post.Key, bot.LeaderboardPost(post))
+	var files []discord.Attachment
+	if png, err := scoring.Chart(post.Board, teamOf(post)); err == nil {
+		files = append(files, discord.Attachment{Filename: chartName(post), ContentType: "image/png", Data: png})
+	}
+	_, err := p.fd.PostKeyed(ctx, post.Channel.ID, post.Key, bot.LeaderboardPost(post), files...)
 	return err
+}
+
+// teamOf is the team a post is for ("" for the global board).
+func teamOf(post *scoring.Post) string {
+	if post.Team == nil {
+		return ""
+	}
+	return post.Team.Standing.Team
+}
+
+// chartName is the chart's file name: scorecard and week.
+func chartName(post *scoring.Post) string {
+	return strings.NewReplacer("/", "-", ":", "-").Replace(post.Board.Scorecard.ID + "-" + post.Board.Week + ".png")
 }
 
 func (p discordPoster) Posted(ctx context.Context, post *scoring.Post) (bool, error) {
@@ -129,14 +146,9 @@ func (p slackPoster) Post(ctx context.Context, post *scoring.Post) error {
 	}
 	// The chart is a picture of what the message says: a failed upload is
 	// logged, and the post stands (it is not posted again).
-	highlight := ""
-	if post.Team != nil {
-		highlight = post.Team.Standing.Team
-	}
-	png, err := scoring.Chart(post.Board, highlight)
+	png, err := scoring.Chart(post.Board, teamOf(post))
 	if err == nil {
-		name := strings.NewReplacer("/", "-", ":", "-").Replace(post.Board.Scorecard.ID + "-" + post.Board.Week + ".png")
-		err = p.fd.UploadFile(ctx, post.Channel.ID, ts, name, post.Board.Scorecard.Title+" — week "+post.Board.Week,
+		err = p.fd.UploadFile(ctx, post.Channel.ID, ts, chartName(post), post.Board.Scorecard.Title+" — week "+post.Board.Week,
 			"Bar chart of team scores this week and last week", png)
 	}
 	if err != nil && p.log != nil {

@@ -410,4 +410,9 @@ func TestWeeklyPostsToDiscordExactlyOnce(t *testing.T) {
 	if len(rest.kept["1180000000000000001"]) != 2 {
 		t.Errorf("the payments Discord channel got %d posts, want 2 (two scorecards)", len(rest.kept["1180000000000000001"]))
 	}
+	for _, m := range rest.kept["1180000000000000001"] {
+		if name, _ := m["_file"].(string); !strings.HasSuffix(name, ".png") {
+			t.Errorf("a Discord post has no chart attached: %v", m["_file"])
+		}
+	}
 }
