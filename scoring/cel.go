@@ -118,17 +118,17 @@ func contains(xs []string, x string) bool {
 // test them without has().
 func entityMap(e *catalog.Entity) map[string]any {
 	md := e.Metadata
-	labels := make(map[string]any, len(md.Labels))
-	for k, v := range md.Labels {
-		labels[k] = v
+	// Strings, string lists and string maps go to CEL as they are (it
+	// adapts them natively); only links and relations need maps.
+	labels, annotations, tags := md.Labels, md.Annotations, md.Tags
+	if labels == nil {
+		labels = map[string]string{}
 	}
-	annotations := make(map[string]any, len(md.Annotations))
-	for k, v := range md.Annotations {
-		annotations[k] = v
+	if annotations == nil {
+		annotations = map[string]string{}
 	}
-	tags := make([]any, len(md.Tags))
-	for i, t := range md.Tags {
-		tags[i] = t
+	if tags == nil {
+		tags = []string{}
 	}
 	links := make([]any, len(md.Links))
 	for i, l := range md.Links {
