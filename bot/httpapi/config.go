@@ -9,13 +9,14 @@ import (
 
 // Scopes a token may hold.
 const (
-	ScopeRead       = "read"        // entities, search, who-owns, scores
-	ScopeFactsWrite = "facts:write" // push facts
-	ScopeActionsRun = "actions:run" // request action runs (as the token's user)
-	ScopeAuditRead  = "audit:read"  // read the audit log
+	ScopeRead       = "read"         // entities, search, who-owns, scores
+	ScopeFactsWrite = "facts:write"  // push facts
+	ScopeActionsRun = "actions:run"  // request action runs (as the token's user)
+	ScopeAuditRead  = "audit:read"   // read the audit log
+	ScopeBackup     = "admin:backup" // download a backup of the data directory
 )
 
-var knownScopes = []string{ScopeRead, ScopeFactsWrite, ScopeActionsRun, ScopeAuditRead}
+var knownScopes = []string{ScopeRead, ScopeFactsWrite, ScopeActionsRun, ScopeAuditRead, ScopeBackup}
 
 // Token is one API client: a pipeline, a script. The token value is a
 // secret (from the environment, ${NAME} in the config file).

@@ -39,6 +39,8 @@ type Deps struct {
 	// Actions and Audit are optional (without actions, nil).
 	Actions Actions
 	Audit   AuditLog
+	// Backup writes a backup of the data directory (catalog and state).
+	Backup func(ctx context.Context, w io.Writer) (int64, error)
 }
 
 // Actions is what the API asks of the action engine; *actions.Engine
@@ -101,6 +103,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/actions/{id}/runs", s.auth(ScopeActionsRun, s.requestRun))
 	mux.HandleFunc("GET /api/v1/runs/{id}", s.auth(ScopeActionsRun, s.getRun))
 	mux.HandleFunc("GET /api/v1/audit", s.auth(ScopeAuditRead, s.audit))
+	mux.HandleFunc("GET /api/v1/backup", s.auth(ScopeBackup, s.backup))
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, "see docs/api.md for the endpoints")
 	})
@@ -473,4 +476,24 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
 		recs = []actions.Record{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"records": recs})
+}
+
+// backup streams a backup of the data directory, taken while idpbot runs
+// (idpbot backup --url fetches it; idpbot restore loads it).
+func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
+	if s.deps.Backup == nil {
+		writeError(w, http.StatusNotFound, "backups are not available here", "")
+		return
+	}
+	client, _ := Client(r.Context())
+	w.Header().Set("Content-Type", "application/gzip")
+	w.Header().Set("Content-Disposition", `attachment; filename="idpbot-backup.gz"`)
+	n, err := s.deps.Backup(r.Context(), w)
+	if err != nil {
+		// The status is sent; the client sees a truncated stream, which
+		// restore refuses.
+		s.log.ErrorContext(r.Context(), "backup failed", "client", client.Name, "error", err.Error())
+		return
+	}
+	s.log.InfoContext(r.Context(), "backup downloaded", "client", client.Name, "bytes", n)
 }

@@ -84,7 +84,7 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 		fmt.Fprintf(w, "ok: %d entities\n", a.store.Count())
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
-	deps := httpapi.Deps{Catalog: a.store}
+	deps := httpapi.Deps{Catalog: a.store, Backup: a.store.Backup}
 	if a.scores != nil {
 		deps.Scorer, deps.Facts = a.scores, a.facts
 	}

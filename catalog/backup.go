@@ -1,0 +1,108 @@
+package catalog
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+)
+
+// backupMagic starts every backup: the format and the schema version of
+// the keys inside, checked by Restore.
+const backupMagic = "idpbot-backup 1 schema "
+
+// Backup writes a consistent snapshot of the whole database (the catalog,
+// and every State namespace: runs, the audit log, history, facts) to w,
+// gzip-compressed, while the store stays in use. The search index is not
+// in it: Restore's first Open rebuilds it from the store.
+func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	cw := &countingWriter{w: w}
+	zw := gzip.NewWriter(cw)
+	if _, err := fmt.Fprintf(zw, "%s%d\n", backupMagic, SchemaVersion); err != nil {
+		return cw.n, err
+	}
+	if _, err := s.db.Backup(zw, 0); err != nil {
+		return cw.n, fmt.Errorf("backup: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return cw.n, fmt.Errorf("backup: %w", err)
+	}
+	return cw.n, nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// ErrNotEmpty says Restore was pointed at a data directory that has data.
+var ErrNotEmpty = errors.New("the data directory is not empty")
+
+// Restore loads a backup made by Backup into dir, which must not hold a
+// store yet; the next Open rebuilds the search index. A backup of a newer
+// schema is refused, and a truncated or foreign file is an error that
+// leaves dir without a store.
+func Restore(ctx context.Context, dir string, r io.Reader) (err error) {
+	storeDir := filepath.Join(dir, "store")
+	if entries, err := os.ReadDir(storeDir); err == nil && len(entries) > 0 {
+		return fmt.Errorf("restore into %s: %w; restore into a new directory, or move the old one away", dir, ErrNotEmpty)
+	}
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return fmt.Errorf("restore: not an idpbot backup (%v)", err)
+	}
+	br := bufio.NewReader(zr)
+	head, err := br.ReadString('\n')
+	if err != nil || !strings.HasPrefix(head, backupMagic) {
+		return errors.New("restore: not an idpbot backup (no header)")
+	}
+	var schema int
+	if _, err := fmt.Sscanf(strings.TrimPrefix(head, backupMagic), "%d", &schema); err != nil {
+		return fmt.Errorf("restore: unreadable backup header %q", strings.TrimSpace(head))
+	}
+	if schema > SchemaVersion {
+		return fmt.Errorf("%w: the backup has schema version %d, this binary knows up to %d; restore it with a newer idpbot", ErrNewerSchema, schema, SchemaVersion)
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(storeDir) // nothing half-restored stays
+		}
+	}()
+	db, err := badger.Open(badger.DefaultOptions(storeDir).WithLogger(nil).WithCompression(options.None))
+	if err != nil {
+		return fmt.Errorf("restore: open %s: %w", storeDir, err)
+	}
+	if err := ctx.Err(); err != nil {
+		db.Close()
+		return err
+	}
+	if err := db.Load(br, 256); err != nil {
+		db.Close()
+		return fmt.Errorf("restore: %w (is the backup complete?)", err)
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	// A stale index from before must not be taken for this store's.
+	return os.RemoveAll(filepath.Join(dir, "index"))
+}

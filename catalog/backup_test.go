@@ -1,0 +1,84 @@
+package catalog
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBackupAndRestore(t *testing.T) {
+	ctx := context.Background()
+	src, err := Open(ctx, t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if _, err := src.Ingest(ctx, "examples", []string{filepath.Join("..", "deploy", "examples", "catalog", "all.yaml")}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := src.State("audit")
+	if err := st.Update(ctx, func(tx *StateTx) error { return tx.Put("rec/1", map[string]string{"event": "requested"}) }); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	n, err := src.Backup(ctx, &buf) // while the store is open and in use
+	if err != nil || n != int64(buf.Len()) || n == 0 {
+		t.Fatalf("Backup = %d, %v (buffer %d)", n, err, buf.Len())
+	}
+	backup := buf.Bytes()
+
+	dir := t.TempDir()
+	if err := Restore(ctx, dir, bytes.NewReader(backup)); err != nil {
+		t.Fatal(err)
+	}
+	dst, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	if dst.Count() != src.Count() {
+		t.Errorf("restored %d entities, want %d", dst.Count(), src.Count())
+	}
+	o, err := dst.WhoOwns(ctx, "payments-api")
+	if err != nil || o.Owner.Ref != "group:default/payments" {
+		t.Errorf("who-owns after restore: %v, %v", o, err)
+	}
+	res, err := dst.Search(ctx, SearchRequest{Text: "ledger"})
+	if err != nil || res.Total == 0 {
+		t.Errorf("search after restore (index rebuilt): %v, %v", res, err)
+	}
+	var rec map[string]string
+	st2, _ := dst.State("audit")
+	if found, err := st2.Get(ctx, "rec/1", &rec); !found || err != nil || rec["event"] != "requested" {
+		t.Errorf("state after restore: %v %v %v", rec, found, err)
+	}
+
+	// Into a directory that has a store: refused, nothing touched.
+	if err := Restore(ctx, dir, bytes.NewReader(backup)); !errors.Is(err, ErrNotEmpty) {
+		t.Errorf("restore over a store: %v", err)
+	}
+	// A truncated backup: an error, and no half store left behind.
+	bad := t.TempDir()
+	if err := Restore(ctx, bad, bytes.NewReader(backup[:len(backup)/2])); err == nil {
+		t.Error("a truncated backup was restored")
+	}
+	if _, err := os.Stat(filepath.Join(bad, "store")); !os.IsNotExist(err) {
+		t.Errorf("a failed restore left a store behind (%v)", err)
+	}
+	// Not a backup at all, and a newer schema.
+	if err := Restore(ctx, t.TempDir(), strings.NewReader("hello")); err == nil || !strings.Contains(err.Error(), "not an idpbot backup") {
+		t.Errorf("restore of junk: %v", err)
+	}
+	var newer bytes.Buffer
+	zw := gzip.NewWriter(&newer)
+	zw.Write([]byte(backupMagic + "99\n"))
+	zw.Close()
+	if err := Restore(ctx, t.TempDir(), &newer); !errors.Is(err, ErrNewerSchema) {
+		t.Errorf("restore of a newer schema: %v", err)
+	}
+}
