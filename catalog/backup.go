@@ -106,3 +106,21 @@ func Restore(ctx context.Context, dir string, r io.Reader) (err error) {
 	// A stale index from before must not be taken for this store's.
 	return os.RemoveAll(filepath.Join(dir, "index"))
 }
+
+// CollectGarbage reclaims space in Badger's value log left by replaced
+// and deleted values (re-ingests, finished runs), a file at a time until
+// none is worth rewriting. The scheduler runs it; it is safe while the
+// store is in use.
+func (s *Store) CollectGarbage(ctx context.Context) (rewritten int, err error) {
+	for ctx.Err() == nil {
+		err := s.db.RunValueLogGC(0.5)
+		if errors.Is(err, badger.ErrNoRewrite) || errors.Is(err, badger.ErrRejected) {
+			return rewritten, nil
+		}
+		if err != nil {
+			return rewritten, fmt.Errorf("value log GC: %w", err)
+		}
+		rewritten++
+	}
+	return rewritten, ctx.Err()
+}

@@ -82,3 +82,29 @@ func TestBackupAndRestore(t *testing.T) {
 		t.Errorf("restore of a newer schema: %v", err)
 	}
 }
+
+func TestCollectGarbage(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	path := filepath.Join("..", "deploy", "examples", "catalog", "all.yaml")
+	for range 3 {
+		if _, err := s.Ingest(ctx, "examples", []string{path}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.CollectGarbage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s.Count() != 72 {
+		t.Errorf("%d entities after GC, want 72", s.Count())
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.CollectGarbage(cancelled); !errors.Is(err, context.Canceled) {
+		t.Errorf("GC with a cancelled context: %v", err)
+	}
+}

@@ -125,7 +125,7 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 			a.log.Info("action run recovered", "run", r.ID, "action", r.Action, "status", string(r.Status))
 		}
 	}
-	if a.tracker != nil || a.engine != nil {
+	{
 		var weekly *scoring.Weekly
 		posters := map[string]scoring.Poster{}
 		if slackFD != nil {
@@ -157,7 +157,7 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 				a.log.Error("scorecard evaluation after a change", "error", err.Error())
 			})
 		}
-		sched, err := schedule(ctx, a.tracker, cfg.Scorecards.Interval, weekly, cfg.Leaderboards, a.engine, a.log.With("component", "scheduler"))
+		sched, err := schedule(ctx, a.tracker, cfg.Scorecards.Interval, weekly, cfg.Leaderboards, a.engine, a.store.CollectGarbage, a.log.With("component", "scheduler"))
 		if err != nil {
 			return err
 		}

@@ -162,11 +162,13 @@ func (p slackPoster) Posted(ctx context.Context, post *scoring.Post) (bool, erro
 	return p.fd.FindKeyed(ctx, post.Channel.ID, post.Key, post.Board.At.AddDate(0, 0, -8))
 }
 
-// schedule is the table of scheduled work: the periodic evaluation of the
-// scorecards and, with a poster, the weekly leaderboards (with a catch-up,
-// once, of a week whose run was due while the bot was down). It returns
-// the scheduler to shut down.
-func schedule(ctx context.Context, tracker *scoring.Tracker, interval time.Duration, w *scoring.Weekly, cfg leaderboardsConfig, engine *actions.Engine, log *slog.Logger) (gocron.Scheduler, error) {
+// schedule is the table of scheduled work: the store's garbage collection
+// (hourly), the expiry of stale approvals (every minute), the periodic
+// evaluation of the scorecards and, with a poster, the weekly leaderboards
+// (with a catch-up, once, of a week whose run was due while the bot was
+// down). It returns the scheduler to shut down.
+func schedule(ctx context.Context, tracker *scoring.Tracker, interval time.Duration, w *scoring.Weekly, cfg leaderboardsConfig, engine *actions.Engine,
+	gc func(context.Context) (int, error), log *slog.Logger) (gocron.Scheduler, error) {
 	loc, err := cfg.location()
 	if err != nil {
 		return nil, err
@@ -174,6 +176,20 @@ func schedule(ctx context.Context, tracker *scoring.Tracker, interval time.Durat
 	s, err := gocron.NewScheduler(gocron.WithLocation(loc))
 	if err != nil {
 		return nil, err
+	}
+	if gc != nil {
+		collect := func(ctx context.Context) {
+			n, err := gc(ctx)
+			if err != nil {
+				log.Error("store garbage collection", "error", err.Error())
+				return
+			}
+			log.Debug("store garbage collection", "value_log_files_rewritten", n)
+		}
+		if _, err := s.NewJob(gocron.DurationJob(time.Hour), gocron.NewTask(collect),
+			gocron.WithSingletonMode(gocron.LimitModeReschedule), gocron.WithContext(ctx), gocron.WithName("store-gc")); err != nil {
+			return nil, err
+		}
 	}
 	if engine != nil {
 		expire := func(ctx context.Context) {
