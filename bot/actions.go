@@ -79,7 +79,7 @@ func actionError(c *Call, err error) error {
 			lines = append(lines, "• "+p.String())
 		}
 		e := Errorf("%s", "The inputs of "+ie.Action+" are not right:\n"+strings.Join(lines, "\n"))
-		e.Hint = "usage: " + prefix(c.Request) + " run " + ie.Usage
+		e.Hint = "usage: " + cmdline(c.Request, "run "+ie.Usage)
 		return e
 	case errors.As(err, &ue):
 		return &UserError{Message: ue.Message, Hint: ue.Hint}
@@ -115,7 +115,7 @@ func (r *Router) listActions(ctx context.Context, c *Call) (*Reply, error) {
 		if a.Action.Description != "" {
 			t = append(t, P("\n"+oneLine(a.Action.Description, 200)))
 		}
-		t = append(t, P("\n"), C(prefix(c.Request)+" run "+a.Action.Usage()))
+		t = append(t, P("\n"), C(cmdline(c.Request, "run "+a.Action.Usage())))
 		if a.ForTargets {
 			t = append(t, P("\n(for the services you own or are on call for)"))
 		}

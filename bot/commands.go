@@ -463,7 +463,7 @@ func (r *Router) team(ctx context.Context, c *Call) (*Reply, error) {
 		}
 	}
 	if !strings.EqualFold(g.Kind, catalog.KindGroup) {
-		return nil, Errorf("%s is a %s, not a team.", g.Ref(), strings.ToLower(g.Kind)).WithHint("try %s who-owns %s", prefix(c.Request), g.Metadata.Name)
+		return nil, Errorf("%s is a %s, not a team.", g.Ref(), strings.ToLower(g.Kind)).WithHint("try %s", cmdline(c.Request, "who-owns "+g.Metadata.Name))
 	}
 	o, err := r.cat.WhoOwns(ctx, g.Ref().String())
 	if err != nil {
@@ -602,6 +602,9 @@ func onCallAnnotations(o *catalog.Ownership) Text {
 	}
 	if v := o.OnCall[catalog.AnnotationOpsgenieTeam]; v != "" {
 		parts = append(parts, "Opsgenie team "+v)
+	}
+	if v := o.OnCall[catalog.AnnotationOpsgenieSchedule]; v != "" {
+		parts = append(parts, "Opsgenie schedule "+v)
 	}
 	if v := o.OnCall[catalog.AnnotationOpsgenieComponent]; v != "" {
 		parts = append(parts, "Opsgenie component "+v)

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"strings"
 )
 
@@ -20,9 +19,8 @@ func (r *Router) help(_ context.Context, c *Call) (*Reply, error) {
 
 // helpReply lists the commands, or explains one.
 func (r *Router) helpReply(req *Request, cmd *Command) *Reply {
-	p := prefix(req)
 	if cmd == nil {
-		rep := &Reply{Text: "idpbot commands: " + p + " help <command> explains one."}
+		rep := &Reply{Text: "idpbot commands: " + cmdline(req, "help <command>") + " explains one."}
 		rep.Blocks = append(rep.Blocks, &Header{Text: "idpbot commands"})
 		var t Text
 		for i, c := range r.order {
@@ -32,11 +30,11 @@ func (r *Router) helpReply(req *Request, cmd *Command) *Reply {
 			t = append(t, C(r.usage(req, c)), P(" — "+c.Summary))
 		}
 		rep.Blocks = append(rep.Blocks, &Section{Text: t})
-		rep.Blocks = append(rep.Blocks, &Context{Text: T(fmt.Sprintf("%s help <command> explains one. Add --public to any command to post the answer in the channel.", p))})
+		rep.Blocks = append(rep.Blocks, &Context{Text: T(cmdline(req, "help <command>") + " explains one. Add --public to any command to post the answer in the channel.")})
 		return rep
 	}
 	rep := &Reply{Text: r.usage(req, cmd) + ": " + cmd.Summary}
-	rep.Blocks = append(rep.Blocks, &Header{Text: p + " " + cmd.Name})
+	rep.Blocks = append(rep.Blocks, &Header{Text: cmdline(req, cmd.Name)})
 	t := Text{C(r.usage(req, cmd)), P("\n" + upperFirst(cmd.Summary) + ".")}
 	if cmd.Help != "" {
 		t = append(t, P("\n"+cmd.Help))
@@ -60,7 +58,7 @@ func (r *Router) helpReply(req *Request, cmd *Command) *Reply {
 			if i > 0 {
 				ex = append(ex, P("\n"))
 			}
-			ex = append(ex, C(p+" "+e))
+			ex = append(ex, C(cmdline(req, e)))
 		}
 		rep.Blocks = append(rep.Blocks, &Section{Fields: []Field{{Label: "Examples", Value: ex}}})
 	}

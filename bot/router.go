@@ -346,13 +346,13 @@ func (r *Router) Click(ctx context.Context, req *Request, value string) *Reply {
 func (r *Router) dispatch(ctx context.Context, req *Request) (name string, reply *Reply, err error) {
 	args, err := ParseArgs(req.Text)
 	if err != nil {
-		return "", nil, Errorf("I could not read that command: %v.", err).WithHint("usage: %s <command> [arguments]; try %s help", prefix(req), prefix(req))
+		return "", nil, Errorf("I could not read that command: %v.", err).WithHint("usage: %s; try %s", cmdline(req, "<command> [arguments]"), cmdline(req, "help"))
 	}
 	if len(args.Words) == 0 {
 		if _, ok := args.Flags["help"]; ok || (len(args.Flags) == 0 && len(args.Params) == 0) {
 			return "help", r.helpReply(req, nil), nil
 		}
-		return "", nil, Errorf("Give a command first.").WithHint("try %s help", prefix(req))
+		return "", nil, Errorf("Give a command first.").WithHint("try %s", cmdline(req, "help"))
 	}
 	name = strings.ToLower(args.Words[0])
 	cmd, ok := r.cmds[name]
@@ -445,7 +445,7 @@ func (r *Router) lookupError(c *Call, err error) error {
 				ue.Buttons = append(ue.Buttons, c.picker(ref.String(), c.Command.Name+" "+ref.String()))
 			}
 		} else {
-			ue.Hint = fmt.Sprintf("try %s search %s", prefix(c.Request), nf.Query)
+			ue.Hint = "try " + cmdline(c.Request, "search "+nf.Query)
 		}
 		return ue
 	case errors.Is(err, context.DeadlineExceeded):
@@ -474,7 +474,7 @@ func (r *Router) unknownCommand(req *Request, typed string) error {
 	if len(best) > 0 {
 		ue.Message += " Did you mean " + quoteList(best) + "?"
 	}
-	ue.Hint = fmt.Sprintf("%s help lists every command", prefix(req))
+	ue.Hint = cmdline(req, "help") + " lists every command"
 	return ue
 }
 
@@ -516,16 +516,26 @@ func userErrorReply(ue *UserError) *Reply {
 	return rep
 }
 
-// prefix is how the user invokes the bot on the request's platform.
+// prefix is how the user invokes the bot on the request's platform: /idp
+// in chat, nothing in the console (the REPL and `idpbot ask` take the
+// command itself).
 func prefix(req *Request) string {
 	if req != nil && req.Platform == Console {
-		return "idpbot ask"
+		return ""
 	}
 	return "/idp"
 }
 
+// cmdline is a command as the user types it on the request's platform.
+func cmdline(req *Request, command string) string {
+	if p := prefix(req); p != "" {
+		return p + " " + command
+	}
+	return command
+}
+
 func (r *Router) usage(req *Request, c *Command) string {
-	u := prefix(req) + " " + c.Name
+	u := cmdline(req, c.Name)
 	if a := c.argsUsage(); a != "" {
 		u += " " + a
 	}

@@ -205,7 +205,7 @@ func (r *Router) leaderboard(ctx context.Context, c *Call) (*Reply, error) {
 			P(fmt.Sprintf(" — %.0f/100 over %s · %s", tr.Score, plural(tr.Entities, "entity"), levelCounts(sc, tr.Levels)))}
 	})
 	out.Blocks = append(out.Blocks, &Section{Text: t})
-	foot := Text{P("Scores as of "), When(rep.At), P(fmt.Sprintf(" · %s leaderboard %s --team <team> ranks a team's entities", prefix(c.Request), sc.ID))}
+	foot := Text{P("Scores as of "), When(rep.At), P(fmt.Sprintf(" · %s ranks a team's entities", cmdline(c.Request, "leaderboard "+sc.ID+" --team <team>")))}
 	var others []string
 	for _, x := range cards {
 		if x.ID != sc.ID {

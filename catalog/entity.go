@@ -33,6 +33,7 @@ const (
 	AnnotationPagerDutyIntegrationKey = "pagerduty.com/integration-key"
 	AnnotationOpsgenieTeam            = "opsgenie.com/team"
 	AnnotationOpsgenieComponent       = "opsgenie.com/component-selector"
+	AnnotationOpsgenieSchedule        = "opsgenie.com/schedule"
 	AnnotationGitHubProjectSlug       = "github.com/project-slug"
 	AnnotationTechDocsRef             = "backstage.io/techdocs-ref"
 )

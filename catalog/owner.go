@@ -246,7 +246,7 @@ func (o *Ownership) addChannels(e *Entity) {
 }
 
 func (o *Ownership) addOnCall(e *Entity) {
-	for _, k := range []string{AnnotationPagerDutyServiceID, AnnotationPagerDutyIntegrationKey, AnnotationOpsgenieTeam, AnnotationOpsgenieComponent} {
+	for _, k := range []string{AnnotationPagerDutyServiceID, AnnotationPagerDutyIntegrationKey, AnnotationOpsgenieTeam, AnnotationOpsgenieSchedule, AnnotationOpsgenieComponent} {
 		if v := e.Annotation(k); v != "" {
 			if _, ok := o.OnCall[k]; !ok && k != AnnotationPagerDutyIntegrationKey {
 				o.OnCall[k] = v

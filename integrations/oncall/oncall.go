@@ -19,7 +19,7 @@ import (
 
 // AnnotationOpsgenieSchedule names an Opsgenie schedule directly (by name),
 // for owners whose team has several schedules or none of its own.
-const AnnotationOpsgenieSchedule = "opsgenie.com/schedule"
+const AnnotationOpsgenieSchedule = catalog.AnnotationOpsgenieSchedule
 
 // Source tells who is on call now and next for an ownership answer; a nil
 // answer with a nil error means the source knows nothing of this owner.
