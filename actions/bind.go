@@ -337,7 +337,7 @@ func closest(s string, cands []string, maxDist int) []string {
 	var out []scored
 	for _, c := range cands {
 		lc := strings.ToLower(c)
-		d := levenshtein(s, lc)
+		d := catalog.EditDistance(s, lc)
 		if d <= maxDist || (len(s) >= 3 && strings.HasPrefix(lc, s)) {
 			out = append(out, scored{c, d})
 		}
@@ -348,25 +348,4 @@ func closest(s string, cands []string, maxDist int) []string {
 		res = append(res, o.v)
 	}
 	return res
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

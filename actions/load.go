@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -36,7 +33,7 @@ const maxRetries = 10
 // action id and field; an action with an error is left out. Executor
 // settings beyond type, timeout and retries are checked by Registry.Check.
 func Load(paths []string) ([]*Action, catalog.Problems, error) {
-	files, err := expand(paths)
+	files, err := catalog.ExpandPaths("actions", paths)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -44,7 +41,7 @@ func Load(paths []string) ([]*Action, catalog.Problems, error) {
 	var problems catalog.Problems
 	seen := map[string]string{}
 	for _, f := range files {
-		data, err := readLimited(f)
+		data, err := catalog.ReadFile(f)
 		if err != nil {
 			problems = append(problems, catalog.Problem{Severity: catalog.SeverityError, File: f, Message: err.Error()})
 			continue
@@ -96,54 +93,6 @@ func Parse(name string, data []byte) ([]*Action, catalog.Problems) {
 		}
 	}
 	return acts, problems
-}
-
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, catalog.MaxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > catalog.MaxFileSize {
-		return nil, fmt.Errorf("file is larger than %d MiB", catalog.MaxFileSize>>20)
-	}
-	return data, nil
-}
-
-func expand(paths []string) ([]string, error) {
-	var out []string
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		switch {
-		case err == nil && st.IsDir():
-			err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-				if err != nil {
-					return err
-				}
-				if !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
-					out = append(out, path)
-				}
-				return nil
-			})
-			if err != nil {
-				return nil, fmt.Errorf("read actions in %s: %w", p, err)
-			}
-		case err == nil:
-			out = append(out, p)
-		default:
-			matches, gerr := filepath.Glob(p)
-			if gerr != nil || len(matches) == 0 {
-				return nil, fmt.Errorf("actions: %s: no such file, directory or matching glob", p)
-			}
-			out = append(out, matches...)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
 }
 
 // Allowed keys, so that a typo is an error, not a silent default.

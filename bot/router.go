@@ -579,7 +579,7 @@ func closest(s string, candidates []string, maxDist int) []string {
 	}
 	var out []scored
 	for _, c := range candidates {
-		d := editDistance(s, c)
+		d := catalog.EditDistance(s, c)
 		if len(s) >= 2 && strings.HasPrefix(c, s) {
 			d = min(d, 1)
 		}
@@ -593,27 +593,6 @@ func closest(s string, candidates []string, maxDist int) []string {
 		names = append(names, out[i].name)
 	}
 	return names
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // Complete suggests up to n values for an argument of kind c starting with

@@ -108,3 +108,31 @@ func TestCollectGarbage(t *testing.T) {
 		t.Errorf("GC with a cancelled context: %v", err)
 	}
 }
+
+func TestSharedFileHelpers(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
+	for _, f := range []string{"a.yaml", "sub/b.yml", "c.txt"} {
+		os.WriteFile(filepath.Join(dir, f), []byte("x: 1\n"), 0o644)
+	}
+	got, err := ExpandPaths("things", []string{dir, filepath.Join(dir, "c.txt")})
+	if err != nil || len(got) != 3 || !strings.HasSuffix(got[0], "a.yaml") || !strings.HasSuffix(got[2], "sub/b.yml") {
+		t.Errorf("ExpandPaths = %v, %v", got, err)
+	}
+	if _, err := ExpandPaths("things", []string{filepath.Join(dir, "nope*")}); err == nil || !strings.Contains(err.Error(), "things:") {
+		t.Errorf("ExpandPaths of nothing: %v", err)
+	}
+	big := filepath.Join(dir, "big.yaml")
+	os.WriteFile(big, make([]byte, MaxFileSize+1), 0o644)
+	if _, err := ReadFile(big); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("ReadFile of a big file: %v", err)
+	}
+	for _, c := range []struct {
+		a, b string
+		d    int
+	}{{"", "", 0}, {"ledger", "ledgr", 1}, {"paymnts", "payments", 1}, {"kitten", "sitting", 3}, {"ü", "u", 1}} {
+		if d := EditDistance(c.a, c.b); d != c.d {
+			t.Errorf("EditDistance(%q, %q) = %d, want %d", c.a, c.b, d, c.d)
+		}
+	}
+}

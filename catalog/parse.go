@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -63,7 +62,7 @@ var yamlLineRE = regexp.MustCompile(`line (\d+)`)
 // walking a directory pass false and skip such documents silently.
 func (p *parser) parseFile(path string, requireEntities bool) *fileResult {
 	res := &fileResult{File: path}
-	data, err := readLimited(path)
+	data, err := ReadFile(path)
 	if err != nil {
 		res.Failed = true
 		res.Problems = append(res.Problems, Problem{Severity: SeverityError, File: path,
@@ -196,7 +195,7 @@ func (p *parser) substitute(file string, m *yaml.Node, probs *Problems) (any, bo
 		return nil, true, &nodeError{node: v, msg: fmt.Sprintf("%s %s points outside the catalog's directories", kind, target),
 			hint: "placeholders may only read files under the ingested paths"}
 	}
-	data, err := readLimited(abs)
+	data, err := ReadFile(abs)
 	if err != nil {
 		return nil, true, &nodeError{node: v, msg: fmt.Sprintf("%s %s: %v", kind, target, err),
 			hint: "the path is relative to the file that holds the placeholder"}
@@ -234,22 +233,6 @@ func (p *parser) inside(path string) bool {
 		}
 	}
 	return false
-}
-
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("file is larger than %d MiB", MaxFileSize>>20)
-	}
-	return data, nil
 }
 
 // locationTargetNodes lists spec.target and spec.targets with positions.

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -75,7 +72,7 @@ const maxRulesPerScorecard = 200
 // scorecards that compiled and every problem found, each with file, line
 // and the rule id; a scorecard with an error is left out.
 func Load(paths []string) ([]*Scorecard, catalog.Problems, error) {
-	files, err := expand(paths)
+	files, err := catalog.ExpandPaths("scorecards", paths)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -87,7 +84,7 @@ func Load(paths []string) ([]*Scorecard, catalog.Problems, error) {
 	var problems catalog.Problems
 	seen := map[string]string{}
 	for _, f := range files {
-		data, err := readLimited(f)
+		data, err := catalog.ReadFile(f)
 		if err != nil {
 			problems = append(problems, catalog.Problem{Severity: catalog.SeverityError, File: f, Message: err.Error()})
 			continue
@@ -107,54 +104,6 @@ func Load(paths []string) ([]*Scorecard, catalog.Problems, error) {
 	problems.Sort()
 	sort.Slice(cards, func(i, j int) bool { return cards[i].ID < cards[j].ID })
 	return cards, problems, nil
-}
-
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, catalog.MaxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > catalog.MaxFileSize {
-		return nil, fmt.Errorf("file is larger than %d MiB", catalog.MaxFileSize>>20)
-	}
-	return data, nil
-}
-
-func expand(paths []string) ([]string, error) {
-	var out []string
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		switch {
-		case err == nil && st.IsDir():
-			err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-				if err != nil {
-					return err
-				}
-				if !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
-					out = append(out, path)
-				}
-				return nil
-			})
-			if err != nil {
-				return nil, fmt.Errorf("read scorecards in %s: %w", p, err)
-			}
-		case err == nil:
-			out = append(out, p)
-		default:
-			matches, gerr := filepath.Glob(p)
-			if gerr != nil || len(matches) == 0 {
-				return nil, fmt.Errorf("scorecards: %s: no such file, directory or matching glob", p)
-			}
-			out = append(out, matches...)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
 }
 
 // Allowed keys, so that a typo ("wieght") is an error, not a silent default.
