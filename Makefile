@@ -17,7 +17,7 @@ build:
 # The example actions call webhooks whose secrets come from the environment;
 # make run gives them demo values (the example URLs do not resolve, so an
 # approved run fails with a network error: a real deploy system goes there).
-DEMO_ENV = RESTART_WEBHOOK_SECRET=$${RESTART_WEBHOOK_SECRET:-demo-only-not-a-secret} ACCESS_TENANT=$${ACCESS_TENANT:-demo} ACCESS_WEBHOOK_SECRET=$${ACCESS_WEBHOOK_SECRET:-demo-only-not-a-secret}
+DEMO_ENV = RESTART_WEBHOOK_SECRET=$${RESTART_WEBHOOK_SECRET:-demo-only-not-a-secret} ACCESS_TENANT=$${ACCESS_TENANT:-demo} ACCESS_WEBHOOK_SECRET=$${ACCESS_WEBHOOK_SECRET:-demo-only-not-a-secret} GITHUB_TOKEN=$${GITHUB_TOKEN:-demo-not-a-token}
 
 run: build
 	$(DEMO_ENV) $(BIN) --data-dir $(DATA) serve --console --listen $(LISTEN) --catalog $(EXAMPLE) \

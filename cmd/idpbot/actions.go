@@ -14,6 +14,7 @@ import (
 
 	"github.com/idpbot/idpbot/actions"
 	"github.com/idpbot/idpbot/actions/catalogexec"
+	"github.com/idpbot/idpbot/actions/githubwf"
 	"github.com/idpbot/idpbot/actions/webhook"
 	"github.com/idpbot/idpbot/bot"
 	"github.com/idpbot/idpbot/bot/discord"
@@ -34,8 +35,9 @@ func executors(store *catalog.Store, log *slog.Logger) (actions.Registry, error)
 		return nil, err
 	}
 	return actions.Registry{
-		"webhook": webhook.NewFactory(webhook.Options{Logger: log.With("component", "webhook")}),
-		"catalog": cx,
+		"webhook":     webhook.NewFactory(webhook.Options{Logger: log.With("component", "webhook")}),
+		"catalog":     cx,
+		githubwf.Type: githubwf.NewFactory(githubwf.Options{}),
 	}, nil
 }
 

@@ -373,7 +373,7 @@ func TestOnCallFromPagerDuty(t *testing.T) {
 func TestActionsValidateAndAuditVerify(t *testing.T) {
 	examples := filepath.Join("..", "..", "deploy", "examples", "actions")
 	code, out, _ := idpbot(t, "actions", "validate", examples)
-	if code != 0 || !strings.Contains(out, "3 actions, 0 errors") {
+	if code != 0 || !strings.Contains(out, "4 actions, 0 errors") {
 		t.Errorf("validate examples: exit %d\n%s", code, out)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
