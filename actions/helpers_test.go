@@ -14,6 +14,7 @@ import (
 
 	"github.com/idpbot/idpbot/actions"
 	"github.com/idpbot/idpbot/actions/catalogexec"
+	"github.com/idpbot/idpbot/actions/githubwf"
 	"github.com/idpbot/idpbot/actions/webhook"
 	"github.com/idpbot/idpbot/catalog"
 	"github.com/idpbot/idpbot/integrations/rotations"
@@ -274,12 +275,14 @@ func (e *env) start() {
 		}
 	}
 	eng, err := actions.New(actions.Config{
-		Catalog:   e.store,
-		Actions:   acts,
-		Executors: actions.Registry{"webhook": wh, "catalog": cx, "manual": e.man},
-		OnCall:    rotations.New(e.store, rotations.WithClock(e.clk.Now)),
-		Notifier:  e.note,
-		Now:       e.clk.Now,
+		Catalog: e.store,
+		Actions: acts,
+		Executors: actions.Registry{"webhook": wh, "catalog": cx, "manual": e.man, githubwf.Type: githubwf.NewFactory(githubwf.Options{
+			Getenv: func(k string) (string, bool) { return "test-token", k == "GITHUB_TOKEN" },
+		})},
+		OnCall:   rotations.New(e.store, rotations.WithClock(e.clk.Now)),
+		Notifier: e.note,
+		Now:      e.clk.Now,
 	})
 	if err != nil {
 		e.t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/idpbot/idpbot/actions"
+	"github.com/idpbot/idpbot/actions/githubwf"
 	"github.com/idpbot/idpbot/actions/webhook"
 )
 
@@ -15,10 +16,10 @@ func TestExampleActionsLoad(t *testing.T) {
 	if err != nil || len(ps) != 0 {
 		t.Fatalf("Load = %v, %v", ps, err)
 	}
-	if len(acts) != 3 {
+	if len(acts) != 4 {
 		t.Fatalf("%d actions", len(acts))
 	}
-	reg := actions.Registry{"webhook": webhook.NewFactory(webhook.Options{}), "catalog": checkOnlyCatalog{}}
+	reg := actions.Registry{"webhook": webhook.NewFactory(webhook.Options{}), "catalog": checkOnlyCatalog{}, githubwf.Type: githubwf.NewFactory(githubwf.Options{})}
 	if ps := reg.Check(acts); len(ps) != 0 {
 		t.Errorf("Registry.Check = %v", ps)
 	}
