@@ -124,3 +124,7 @@ func (s *Store) CollectGarbage(ctx context.Context) (rewritten int, err error) {
 	}
 	return rewritten, ctx.Err()
 }
+
+// Sizes reports the bytes the store takes: Badger's LSM tree and value
+// log (as Badger counts them).
+func (s *Store) Sizes() (lsm, vlog int64) { return s.db.Size() }

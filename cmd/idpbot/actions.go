@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/idpbot/idpbot/actions"
@@ -72,6 +73,18 @@ type chatNotifier struct {
 	mu      sync.Mutex
 	slack   *slack.FrontDoor
 	discord *discord.FrontDoor
+	// runs counts the changes of runs, by action and status.
+	runs *prometheus.CounterVec
+}
+
+// newChatNotifier registers the run metrics with reg.
+func newChatNotifier(reg prometheus.Registerer) *chatNotifier {
+	n := &chatNotifier{runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "idpbot_action_run_changes_total",
+		Help: "Changes of action runs, by action and the status reached (awaiting_approval, approved, running, succeeded, failed, rejected, expired, cancelled, unknown).",
+	}, []string{"action", "status"})}
+	reg.MustRegister(n.runs)
+	return n
 }
 
 var _ actions.Notifier = (*chatNotifier)(nil)
@@ -94,6 +107,9 @@ var errNoChannel = errors.New("no chat channel to announce the run in (a console
 // Notify posts the run's message (ref "") or edits it (ref
 // "platform:channel:message").
 func (n *chatNotifier) Notify(ctx context.Context, m *actions.Message) (string, error) {
+	if n.runs != nil {
+		n.runs.WithLabelValues(m.Action, string(m.Status)).Inc()
+	}
 	s, d := n.doors()
 	rep := bot.RunMessage(m)
 	if m.Ref != "" {

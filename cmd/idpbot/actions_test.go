@@ -220,6 +220,15 @@ spec:
 		}
 	}
 done:
+	mresp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	if !strings.Contains(string(metrics), `idpbot_action_run_changes_total{action="restart-service",status="succeeded"} 1`) {
+		t.Errorf("/metrics lacks the succeeded run")
+	}
 	cancel()
 	<-done
 	hook.mu.Lock()

@@ -135,6 +135,7 @@ func newApp(ctx context.Context, g *globals, cfg *config) (_ *app, err error) {
 			return nil, err
 		}
 	}
+	a.registerStoreMetrics()
 	key, err := buttonKey(cfg)
 	if err != nil {
 		return nil, err
@@ -182,7 +183,7 @@ func newApp(ctx context.Context, g *globals, cfg *config) (_ *app, err error) {
 	if a.oncall, err = onCallSource(cfg, a.store, a.log); err != nil {
 		return nil, err
 	}
-	a.notifier = &chatNotifier{}
+	a.notifier = newChatNotifier(a.reg)
 	var engine bot.ActionEngine
 	if len(cfg.Actions.Paths) > 0 {
 		if a.engine, err = newActionEngine(cfg.Actions.Paths, a.store, a.oncall, a.notifier, a.log); err != nil {
@@ -303,4 +304,17 @@ func buttonKey(cfg *config) ([]byte, error) {
 		return nil, fmt.Errorf("write button key: %w", err)
 	}
 	return key, f.Close()
+}
+
+// registerStoreMetrics exports the catalog's size: entities, and the
+// bytes of Badger's LSM tree and value log.
+func (a *app) registerStoreMetrics() {
+	a.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idpbot_catalog_entities", Help: "Entities in the catalog."},
+			func() float64 { return float64(a.store.Count()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idpbot_store_lsm_bytes", Help: "Bytes of the store's LSM tree (Badger)."},
+			func() float64 { lsm, _ := a.store.Sizes(); return float64(lsm) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idpbot_store_vlog_bytes", Help: "Bytes of the store's value log (Badger); garbage collected hourly."},
+			func() float64 { _, vlog := a.store.Sizes(); return float64(vlog) }),
+	)
 }

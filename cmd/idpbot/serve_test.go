@@ -199,8 +199,9 @@ func TestServeHealthMetricsAndGracefulStop(t *testing.T) {
 	if code, body := get("/readyz"); code != 200 || !strings.Contains(body, "entities") {
 		t.Errorf("/readyz: %d %q", code, body)
 	}
-	if code, body := get("/metrics"); code != 200 || !strings.Contains(body, "go_goroutines") {
-		t.Errorf("/metrics: %d", code)
+	if code, body := get("/metrics"); code != 200 || !strings.Contains(body, "go_goroutines") ||
+		!strings.Contains(body, "idpbot_catalog_entities 72") || !strings.Contains(body, "idpbot_store_lsm_bytes") {
+		t.Errorf("/metrics: %d\n%s", code, body)
 	}
 	if code := s.stop(t); code != 0 {
 		t.Errorf("serve exited %d after SIGTERM-equivalent:\n%s", code, errOut.String())
