@@ -83,7 +83,7 @@ func Parse(name string, data []byte) ([]*Action, catalog.Problems) {
 			continue
 		}
 		root := doc.Content[0]
-		if root.Kind != yaml.MappingNode || scalar(root, "kind") != Kind {
+		if root.Kind != yaml.MappingNode || catalog.YAMLScalar(root, "kind") != Kind {
 			continue // not an action
 		}
 		a, ps := parseDoc(name, root)
@@ -106,54 +106,9 @@ var (
 	execKeys     = []string{"type", "timeout", "retries"}
 )
 
-func scalar(m *yaml.Node, key string) string {
-	if v := child(m, key); v != nil && v.Kind == yaml.ScalarNode {
-		return v.Value
-	}
-	return ""
-}
-
-func child(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
-}
-
-type docParser struct {
-	file     string
-	id       string
-	problems catalog.Problems
-}
-
-func (p *docParser) errorf(n *yaml.Node, path, hint, format string, args ...any) {
-	pr := catalog.Problem{Severity: catalog.SeverityError, File: p.file, Entity: p.id, Path: path, Message: fmt.Sprintf(format, args...), Hint: hint}
-	if n != nil {
-		pr.Line, pr.Column = n.Line, n.Column
-	}
-	p.problems = append(p.problems, pr)
-}
-
-func (p *docParser) keys(m *yaml.Node, path string, allowed []string) {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k := m.Content[i]
-		found := false
-		for _, a := range allowed {
-			found = found || k.Value == a
-		}
-		if !found {
-			p.errorf(k, join(path, k.Value), "use one of "+strings.Join(allowed, ", "), "unknown key %q", k.Value)
-		}
-	}
-}
+// docParser reads one Action document; the shared checks come from the
+// catalog's DocChecker.
+type docParser struct{ catalog.DocChecker }
 
 func join(path, key string) string {
 	if path == "" {
@@ -162,36 +117,21 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-func (p *docParser) str(m *yaml.Node, key, path string, required bool) string {
-	v := child(m, key)
-	if v == nil {
-		if required {
-			p.errorf(m, path, "", "%s is required", path)
-		}
-		return ""
-	}
-	if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
-		p.errorf(v, path, "", "%s must be a string", path)
-		return ""
-	}
-	return strings.TrimSpace(v.Value)
-}
-
 func (p *docParser) boolean(m *yaml.Node, key, path string) bool {
-	v := child(m, key)
+	v := catalog.YAMLChild(m, key)
 	if v == nil {
 		return false
 	}
 	var b bool
 	if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" || v.Decode(&b) != nil {
-		p.errorf(v, path, "write true or false", "%s must be true or false", path)
+		p.Errorf(v, path, "write true or false", "%s must be true or false", path)
 		return false
 	}
 	return b
 }
 
 func (p *docParser) list(m *yaml.Node, key, path string) ([]string, []*yaml.Node) {
-	v := child(m, key)
+	v := catalog.YAMLChild(m, key)
 	if v == nil {
 		return nil, nil
 	}
@@ -199,14 +139,14 @@ func (p *docParser) list(m *yaml.Node, key, path string) ([]string, []*yaml.Node
 		return []string{strings.TrimSpace(v.Value)}, []*yaml.Node{v}
 	}
 	if v.Kind != yaml.SequenceNode {
-		p.errorf(v, path, "e.g. "+key+": [a, b]", "%s must be a list", path)
+		p.Errorf(v, path, "e.g. "+key+": [a, b]", "%s must be a list", path)
 		return nil, nil
 	}
 	var out []string
 	var nodes []*yaml.Node
 	for i, it := range v.Content {
 		if it.Kind != yaml.ScalarNode || strings.TrimSpace(it.Value) == "" {
-			p.errorf(it, fmt.Sprintf("%s[%d]", path, i), "", "list items must be non-empty strings")
+			p.Errorf(it, fmt.Sprintf("%s[%d]", path, i), "", "list items must be non-empty strings")
 			continue
 		}
 		out = append(out, strings.TrimSpace(it.Value))
@@ -216,89 +156,89 @@ func (p *docParser) list(m *yaml.Node, key, path string) ([]string, []*yaml.Node
 }
 
 func parseDoc(file string, root *yaml.Node) (*Action, catalog.Problems) {
-	p := &docParser{file: file}
-	md, spec := child(root, "metadata"), child(root, "spec")
-	name := scalar(md, "name")
-	p.id = "action:" + name
+	p := &docParser{catalog.DocChecker{File: file}}
+	md, spec := catalog.YAMLChild(root, "metadata"), catalog.YAMLChild(root, "spec")
+	name := catalog.YAMLScalar(md, "name")
+	p.Entity = "action:" + name
 	a := &Action{File: file, Line: root.Line, ID: name}
-	p.keys(root, "", docKeys)
-	if v := scalar(root, "apiVersion"); v != APIVersion {
-		p.errorf(child(root, "apiVersion"), "apiVersion", "write apiVersion: "+APIVersion, "apiVersion %q is not %s", v, APIVersion)
+	p.Keys(root, "", docKeys)
+	if v := catalog.YAMLScalar(root, "apiVersion"); v != APIVersion {
+		p.Errorf(catalog.YAMLChild(root, "apiVersion"), "apiVersion", "write apiVersion: "+APIVersion, "apiVersion %q is not %s", v, APIVersion)
 	}
 	if md == nil || md.Kind != yaml.MappingNode {
-		p.errorf(root, "metadata", "", "metadata is required, with a name")
-		return nil, p.problems
+		p.Errorf(root, "metadata", "", "metadata is required, with a name")
+		return nil, p.Problems
 	}
-	p.keys(md, "metadata", metadataKeys)
+	p.Keys(md, "metadata", metadataKeys)
 	if !idRE.MatchString(name) {
-		p.errorf(child(md, "name"), "metadata.name", "use 1-63 lower-case letters, digits and '-'", "invalid action name %q", name)
+		p.Errorf(catalog.YAMLChild(md, "name"), "metadata.name", "use 1-63 lower-case letters, digits and '-'", "invalid action name %q", name)
 	}
-	a.Title = p.str(md, "title", "metadata.title", false)
+	a.Title = p.Str(md, "title", "metadata.title", false)
 	if a.Title == "" {
 		a.Title = name
 	}
-	a.Description = p.str(md, "description", "metadata.description", false)
+	a.Description = p.Str(md, "description", "metadata.description", false)
 	if spec == nil || spec.Kind != yaml.MappingNode {
-		p.errorf(root, "spec", "", "spec is required, with inputs, runners, approval and executor")
-		return nil, p.problems
+		p.Errorf(root, "spec", "", "spec is required, with inputs, runners, approval and executor")
+		return nil, p.Problems
 	}
-	p.keys(spec, "spec", specKeys)
+	p.Keys(spec, "spec", specKeys)
 
 	p.inputs(a, spec)
-	a.Target = p.str(spec, "target", "spec.target", false)
+	a.Target = p.Str(spec, "target", "spec.target", false)
 	if a.Target != "" {
 		switch in := a.Input(a.Target); {
 		case in == nil:
-			p.errorf(child(spec, "target"), "spec.target", "name one of the inputs", "target %q is not an input", a.Target)
+			p.Errorf(catalog.YAMLChild(spec, "target"), "spec.target", "name one of the inputs", "target %q is not an input", a.Target)
 		case in.Type != TypeEntity:
-			p.errorf(child(spec, "target"), "spec.target", "the target must be an input of type entity", "target %q is a %s input", a.Target, in.Type)
+			p.Errorf(catalog.YAMLChild(spec, "target"), "spec.target", "the target must be an input of type entity", "target %q is a %s input", a.Target, in.Type)
 		}
 	}
 
-	if r := child(spec, "runners"); r == nil {
-		p.errorf(spec, "spec.runners", "e.g. runners: {owners: true, groups: [sre]}, or runners: {anyone: true}", "spec.runners is required: say who may run the action")
+	if r := catalog.YAMLChild(spec, "runners"); r == nil {
+		p.Errorf(spec, "spec.runners", "e.g. runners: {owners: true, groups: [sre]}, or runners: {anyone: true}", "spec.runners is required: say who may run the action")
 	} else {
 		a.Runners = p.who(r, "spec.runners", a.Target != "")
 	}
 	p.approval(a, spec)
 	p.executor(a, spec)
-	if p.problems.Errors() > 0 {
-		return nil, p.problems
+	if p.Problems.Errors() > 0 {
+		return nil, p.Problems
 	}
-	return a, p.problems
+	return a, p.Problems
 }
 
 func (p *docParser) inputs(a *Action, spec *yaml.Node) {
-	ins := child(spec, "inputs")
+	ins := catalog.YAMLChild(spec, "inputs")
 	if ins == nil {
 		return
 	}
 	if ins.Kind != yaml.SequenceNode {
-		p.errorf(ins, "spec.inputs", "", "spec.inputs must be a list of inputs")
+		p.Errorf(ins, "spec.inputs", "", "spec.inputs must be a list of inputs")
 		return
 	}
 	if len(ins.Content) > maxInputs {
-		p.errorf(ins, "spec.inputs", "", "%d inputs; at most %d", len(ins.Content), maxInputs)
+		p.Errorf(ins, "spec.inputs", "", "%d inputs; at most %d", len(ins.Content), maxInputs)
 	}
 	for i, n := range ins.Content {
 		path := fmt.Sprintf("spec.inputs[%d]", i)
 		if n.Kind != yaml.MappingNode {
-			p.errorf(n, path, "", "an input is a mapping with name and type")
+			p.Errorf(n, path, "", "an input is a mapping with name and type")
 			continue
 		}
-		p.keys(n, path, inputKeys)
+		p.Keys(n, path, inputKeys)
 		in := &Input{}
-		in.Name = p.str(n, "name", path+".name", true)
+		in.Name = p.Str(n, "name", path+".name", true)
 		if in.Name != "" {
 			path = fmt.Sprintf("spec.inputs[%s]", in.Name)
 			if !inputNameRE.MatchString(in.Name) {
-				p.errorf(child(n, "name"), path+".name", "use 1-32 lower-case letters, digits, '-' and '_', starting with a letter", "invalid input name %q", in.Name)
+				p.Errorf(catalog.YAMLChild(n, "name"), path+".name", "use 1-32 lower-case letters, digits, '-' and '_', starting with a letter", "invalid input name %q", in.Name)
 			}
 			if a.Input(in.Name) != nil {
-				p.errorf(child(n, "name"), path+".name", "", "input %q is defined twice", in.Name)
+				p.Errorf(catalog.YAMLChild(n, "name"), path+".name", "", "input %q is defined twice", in.Name)
 			}
 		}
-		in.Type = InputType(p.str(n, "type", path+".type", false))
+		in.Type = InputType(p.Str(n, "type", path+".type", false))
 		if in.Type == "" {
 			in.Type = TypeString
 		}
@@ -307,21 +247,21 @@ func (p *docParser) inputs(a *Action, spec *yaml.Node) {
 			known = known || t == in.Type
 		}
 		if !known {
-			p.errorf(child(n, "type"), path+".type", "use one of string, number, boolean, enum, entity, duration", "unknown input type %q", in.Type)
+			p.Errorf(catalog.YAMLChild(n, "type"), path+".type", "use one of string, number, boolean, enum, entity, duration", "unknown input type %q", in.Type)
 			continue
 		}
-		in.Description = p.str(n, "description", path+".description", false)
+		in.Description = p.Str(n, "description", path+".description", false)
 		in.Required = p.boolean(n, "required", path+".required")
 		in.Secret = p.boolean(n, "secret", path+".secret")
 		if in.Secret && in.Type != TypeString {
-			p.errorf(child(n, "secret"), path+".secret", "only string inputs can be secret", "a %s input cannot be secret", in.Type)
+			p.Errorf(catalog.YAMLChild(n, "secret"), path+".secret", "only string inputs can be secret", "a %s input cannot be secret", in.Type)
 		}
-		in.Pattern = p.str(n, "pattern", path+".pattern", false)
+		in.Pattern = p.Str(n, "pattern", path+".pattern", false)
 		if in.Pattern != "" {
 			if in.Type != TypeString {
-				p.errorf(child(n, "pattern"), path+".pattern", "", "pattern applies to string inputs only")
+				p.Errorf(catalog.YAMLChild(n, "pattern"), path+".pattern", "", "pattern applies to string inputs only")
 			} else if re, err := regexp.Compile(`^(?:` + in.Pattern + `)$`); err != nil {
-				p.errorf(child(n, "pattern"), path+".pattern", "use Go regular expression syntax", "invalid pattern: %v", err)
+				p.Errorf(catalog.YAMLChild(n, "pattern"), path+".pattern", "use Go regular expression syntax", "invalid pattern: %v", err)
 			} else {
 				in.pattern = re
 			}
@@ -329,41 +269,41 @@ func (p *docParser) inputs(a *Action, spec *yaml.Node) {
 		in.Min = p.bound(n, "min", path+".min", in.Type)
 		in.Max = p.bound(n, "max", path+".max", in.Type)
 		if in.Min != nil && in.Max != nil && *in.Min > *in.Max {
-			p.errorf(child(n, "max"), path+".max", "", "max is below min")
+			p.Errorf(catalog.YAMLChild(n, "max"), path+".max", "", "max is below min")
 		}
 		vals, vnodes := p.list(n, "values", path+".values")
 		if in.Type == TypeEnum {
 			if len(vals) == 0 {
-				p.errorf(n, path+".values", "e.g. values: [staging, prod]", "an enum input needs values")
+				p.Errorf(n, path+".values", "e.g. values: [staging, prod]", "an enum input needs values")
 			}
 			for i, v := range vals {
 				for _, have := range in.Values {
 					if strings.EqualFold(have, v) {
-						p.errorf(vnodes[i], path+".values", "", "value %q is listed twice", v)
+						p.Errorf(vnodes[i], path+".values", "", "value %q is listed twice", v)
 					}
 				}
 				if strings.ContainsAny(v, " \t\n|") {
-					p.errorf(vnodes[i], path+".values", "use words without spaces or '|'", "invalid enum value %q", v)
+					p.Errorf(vnodes[i], path+".values", "use words without spaces or '|'", "invalid enum value %q", v)
 				}
 				in.Values = append(in.Values, v)
 			}
 		} else if vals != nil {
-			p.errorf(child(n, "values"), path+".values", "use type: enum", "values apply to enum inputs only")
+			p.Errorf(catalog.YAMLChild(n, "values"), path+".values", "use type: enum", "values apply to enum inputs only")
 		}
-		in.EntityKind = strings.ToLower(p.str(n, "kind", path+".kind", false))
+		in.EntityKind = strings.ToLower(p.Str(n, "kind", path+".kind", false))
 		switch {
 		case in.Type == TypeEntity && in.EntityKind == "":
-			p.errorf(n, path+".kind", "e.g. kind: component", "an entity input needs the kind it names")
+			p.Errorf(n, path+".kind", "e.g. kind: component", "an entity input needs the kind it names")
 		case in.Type == TypeEntity && !catalog.IsValidKind(in.EntityKind):
-			p.errorf(child(n, "kind"), path+".kind", "", "invalid kind %q", in.EntityKind)
+			p.Errorf(catalog.YAMLChild(n, "kind"), path+".kind", "", "invalid kind %q", in.EntityKind)
 		case in.Type != TypeEntity && in.EntityKind != "":
-			p.errorf(child(n, "kind"), path+".kind", "use type: entity", "kind applies to entity inputs only")
+			p.Errorf(catalog.YAMLChild(n, "kind"), path+".kind", "use type: entity", "kind applies to entity inputs only")
 		}
-		if d := child(n, "default"); d != nil {
+		if d := catalog.YAMLChild(n, "default"); d != nil {
 			if d.Kind != yaml.ScalarNode {
-				p.errorf(d, path+".default", "", "default must be a single value")
+				p.Errorf(d, path+".default", "", "default must be a single value")
 			} else if v, prob := in.normalize(d.Value); prob != "" {
-				p.errorf(d, path+".default", "", "default %s", prob)
+				p.Errorf(d, path+".default", "", "default %s", prob)
 			} else {
 				in.Default = v
 			}
@@ -374,7 +314,7 @@ func (p *docParser) inputs(a *Action, spec *yaml.Node) {
 
 // bound reads min or max: a number, or for durations a duration.
 func (p *docParser) bound(m *yaml.Node, key, path string, t InputType) *float64 {
-	v := child(m, key)
+	v := catalog.YAMLChild(m, key)
 	if v == nil {
 		return nil
 	}
@@ -382,39 +322,39 @@ func (p *docParser) bound(m *yaml.Node, key, path string, t InputType) *float64 
 	case TypeNumber, TypeString:
 		f, err := strconv.ParseFloat(v.Value, 64)
 		if v.Kind != yaml.ScalarNode || err != nil || !finite(f) {
-			p.errorf(v, path, "", "%s must be a number", key)
+			p.Errorf(v, path, "", "%s must be a number", key)
 			return nil
 		}
 		if t == TypeString && f < 0 {
-			p.errorf(v, path, "", "a length cannot be negative")
+			p.Errorf(v, path, "", "a length cannot be negative")
 			return nil
 		}
 		return &f
 	case TypeDuration:
 		d, err := parseDuration(v.Value)
 		if v.Kind != yaml.ScalarNode || err != nil {
-			p.errorf(v, path, "e.g. 15m, 4h, 1d", "%s must be a duration", key)
+			p.Errorf(v, path, "e.g. 15m, 4h, 1d", "%s must be a duration", key)
 			return nil
 		}
 		f := float64(d)
 		return &f
 	}
-	p.errorf(v, path, "", "%s applies to number, string and duration inputs only", key)
+	p.Errorf(v, path, "", "%s applies to number, string and duration inputs only", key)
 	return nil
 }
 
 func (p *docParser) who(n *yaml.Node, path string, hasTarget bool) Who {
 	var w Who
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n, path, "e.g. {groups: [sre], owners: true}", "%s must be a mapping", path)
+		p.Errorf(n, path, "e.g. {groups: [sre], owners: true}", "%s must be a mapping", path)
 		return w
 	}
-	p.keys(n, path, whoKeys)
+	p.Keys(n, path, whoKeys)
 	groups, gnodes := p.list(n, "groups", path+".groups")
 	for i, g := range groups {
 		r, err := catalog.ParseRef(g, catalog.RefDefaults{Kind: catalog.KindGroup})
 		if err != nil || r.Kind != catalog.KindGroup {
-			p.errorf(gnodes[i], path+".groups", "name a group, e.g. sre or group:default/sre", "invalid group %q", g)
+			p.Errorf(gnodes[i], path+".groups", "name a group, e.g. sre or group:default/sre", "invalid group %q", g)
 			continue
 		}
 		w.Groups = append(w.Groups, r.String())
@@ -423,7 +363,7 @@ func (p *docParser) who(n *yaml.Node, path string, hasTarget bool) Who {
 	for i, u := range users {
 		r, err := catalog.ParseRef(u, catalog.RefDefaults{Kind: catalog.KindUser})
 		if err != nil || r.Kind != catalog.KindUser {
-			p.errorf(unodes[i], path+".users", "name a user, e.g. alice.nguyen or user:default/alice.nguyen", "invalid user %q", u)
+			p.Errorf(unodes[i], path+".users", "name a user, e.g. alice.nguyen or user:default/alice.nguyen", "invalid user %q", u)
 			continue
 		}
 		w.Users = append(w.Users, r.String())
@@ -432,53 +372,53 @@ func (p *docParser) who(n *yaml.Node, path string, hasTarget bool) Who {
 	w.OnCall = p.boolean(n, "onCall", path+".onCall")
 	w.Anyone = p.boolean(n, "anyone", path+".anyone")
 	if (w.Owners || w.OnCall) && !hasTarget {
-		p.errorf(n, path, "set spec.target to the entity input the action acts on", "owners and onCall need a target")
+		p.Errorf(n, path, "set spec.target to the entity input the action acts on", "owners and onCall need a target")
 	}
 	if len(w.Describe()) == 0 {
-		p.errorf(n, path, "list groups or users, or set owners, onCall or anyone: true", "%s names nobody", path)
+		p.Errorf(n, path, "list groups or users, or set owners, onCall or anyone: true", "%s names nobody", path)
 	}
 	return w
 }
 
 func (p *docParser) approval(a *Action, spec *yaml.Node) {
-	n := child(spec, "approval")
+	n := catalog.YAMLChild(spec, "approval")
 	switch {
 	case n == nil:
-		p.errorf(spec, "spec.approval", "e.g. approval: {required: 1, approvers: {onCall: true}}, or approval: none", "spec.approval is required")
+		p.Errorf(spec, "spec.approval", "e.g. approval: {required: 1, approvers: {onCall: true}}, or approval: none", "spec.approval is required")
 		return
 	case n.Kind == yaml.ScalarNode && n.Value == "none":
 		a.Approval = Approval{None: true}
 		return
 	case n.Kind != yaml.MappingNode:
-		p.errorf(n, "spec.approval", "write approval: none, or a mapping with required and approvers", "invalid approval policy")
+		p.Errorf(n, "spec.approval", "write approval: none, or a mapping with required and approvers", "invalid approval policy")
 		return
 	}
-	p.keys(n, "spec.approval", approvalKeys)
+	p.Keys(n, "spec.approval", approvalKeys)
 	ap := Approval{Required: 1, ExpiresAfter: DefaultExpiresAfter}
-	if r := child(n, "required"); r != nil {
+	if r := catalog.YAMLChild(n, "required"); r != nil {
 		v, err := strconv.Atoi(r.Value)
 		if r.Kind != yaml.ScalarNode || err != nil || v < 1 || v > MaxRequired {
-			p.errorf(r, "spec.approval.required", fmt.Sprintf("a whole number from 1 to %d", MaxRequired), "invalid required count %q", r.Value)
+			p.Errorf(r, "spec.approval.required", fmt.Sprintf("a whole number from 1 to %d", MaxRequired), "invalid required count %q", r.Value)
 		} else {
 			ap.Required = v
 		}
 	}
-	if ar := child(n, "approvers"); ar == nil {
-		p.errorf(n, "spec.approval.approvers", "e.g. approvers: {onCall: true, groups: [sre]}", "spec.approval.approvers is required")
+	if ar := catalog.YAMLChild(n, "approvers"); ar == nil {
+		p.Errorf(n, "spec.approval.approvers", "e.g. approvers: {onCall: true, groups: [sre]}", "spec.approval.approvers is required")
 	} else {
 		ap.Approvers = p.who(ar, "spec.approval.approvers", a.Target != "")
 		if ap.Approvers.Anyone {
-			p.errorf(child(ar, "anyone"), "spec.approval.approvers.anyone", "name the approvers, or use approval: none", "anyone cannot approve: an approval by anyone is no approval")
+			p.Errorf(catalog.YAMLChild(ar, "anyone"), "spec.approval.approvers.anyone", "name the approvers, or use approval: none", "anyone cannot approve: an approval by anyone is no approval")
 		}
 		if len(ap.Approvers.Groups) == 0 && !ap.Approvers.Owners && !ap.Approvers.OnCall && ap.Required > len(ap.Approvers.Users) {
-			p.errorf(child(n, "required"), "spec.approval.required", "list more users or lower required", "%d approvals required but only %d users may approve", ap.Required, len(ap.Approvers.Users))
+			p.Errorf(catalog.YAMLChild(n, "required"), "spec.approval.required", "list more users or lower required", "%d approvals required but only %d users may approve", ap.Required, len(ap.Approvers.Users))
 		}
 	}
 	ap.AllowSelfApproval = p.boolean(n, "allowSelfApproval", "spec.approval.allowSelfApproval")
-	if e := child(n, "expiresAfter"); e != nil {
+	if e := catalog.YAMLChild(n, "expiresAfter"); e != nil {
 		d, err := parseDuration(e.Value)
 		if e.Kind != yaml.ScalarNode || err != nil || d < time.Minute || d > MaxExpiresAfter {
-			p.errorf(e, "spec.approval.expiresAfter", "a duration from 1m to 7d, e.g. 4h", "invalid expiresAfter %q", e.Value)
+			p.Errorf(e, "spec.approval.expiresAfter", "a duration from 1m to 7d, e.g. 4h", "invalid expiresAfter %q", e.Value)
 		} else {
 			ap.ExpiresAfter = d
 		}
@@ -487,9 +427,9 @@ func (p *docParser) approval(a *Action, spec *yaml.Node) {
 }
 
 func (p *docParser) executor(a *Action, spec *yaml.Node) {
-	n := child(spec, "executor")
+	n := catalog.YAMLChild(spec, "executor")
 	if n == nil || n.Kind != yaml.MappingNode {
-		p.errorf(spec, "spec.executor", "e.g. executor: {type: webhook, url: https://…, secret: ${SECRET}}", "spec.executor is required, a mapping with a type")
+		p.Errorf(spec, "spec.executor", "e.g. executor: {type: webhook, url: https://…, secret: ${SECRET}}", "spec.executor is required, a mapping with a type")
 		return
 	}
 	ex := ExecutorSpec{Retries: -1, Settings: map[string]string{}, lines: map[string]int{}, line: n.Line}
@@ -497,7 +437,7 @@ func (p *docParser) executor(a *Action, spec *yaml.Node) {
 		k, v := n.Content[i], n.Content[i+1]
 		path := "spec.executor." + k.Value
 		if v.Kind != yaml.ScalarNode {
-			p.errorf(v, path, "executor settings are single values", "%s must be a string", path)
+			p.Errorf(v, path, "executor settings are single values", "%s must be a string", path)
 			continue
 		}
 		ex.lines[k.Value] = k.Line
@@ -507,13 +447,13 @@ func (p *docParser) executor(a *Action, spec *yaml.Node) {
 		case "timeout":
 			d, err := parseDuration(v.Value)
 			if err != nil || d <= 0 || d > time.Hour {
-				p.errorf(v, path, "a duration up to 1h, e.g. 30s", "invalid timeout %q", v.Value)
+				p.Errorf(v, path, "a duration up to 1h, e.g. 30s", "invalid timeout %q", v.Value)
 			}
 			ex.Timeout = d
 		case "retries":
 			r, err := strconv.Atoi(v.Value)
 			if err != nil || r < 0 || r > maxRetries {
-				p.errorf(v, path, fmt.Sprintf("a whole number from 0 to %d", maxRetries), "invalid retries %q", v.Value)
+				p.Errorf(v, path, fmt.Sprintf("a whole number from 0 to %d", maxRetries), "invalid retries %q", v.Value)
 			}
 			ex.Retries = r
 		default:
@@ -521,7 +461,7 @@ func (p *docParser) executor(a *Action, spec *yaml.Node) {
 		}
 	}
 	if ex.Type == "" {
-		p.errorf(n, "spec.executor.type", "e.g. type: webhook", "spec.executor.type is required")
+		p.Errorf(n, "spec.executor.type", "e.g. type: webhook", "spec.executor.type is required")
 	}
 	a.Executor = ex
 }

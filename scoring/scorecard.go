@@ -132,7 +132,7 @@ func parseFile(env *cel.Env, file string, data []byte) ([]*Scorecard, catalog.Pr
 			continue
 		}
 		root := doc.Content[0]
-		if root.Kind != yaml.MappingNode || scalar(root, "kind") != Kind {
+		if root.Kind != yaml.MappingNode || catalog.YAMLScalar(root, "kind") != Kind {
 			continue // not a scorecard
 		}
 		c, ps := parseDoc(env, file, root)
@@ -144,109 +144,38 @@ func parseFile(env *cel.Env, file string, data []byte) ([]*Scorecard, catalog.Pr
 	return cards, problems
 }
 
-// scalar returns the scalar value of key in mapping m.
-func scalar(m *yaml.Node, key string) string {
-	if v := child(m, key); v != nil && v.Kind == yaml.ScalarNode {
-		return v.Value
-	}
-	return ""
-}
-
-func child(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
-}
-
-type docParser struct {
-	file     string
-	id       string
-	problems catalog.Problems
-}
-
-func (p *docParser) errorf(n *yaml.Node, path, hint, format string, args ...any) {
-	pr := catalog.Problem{Severity: catalog.SeverityError, File: p.file, Entity: p.id, Path: path, Message: fmt.Sprintf(format, args...), Hint: hint}
-	if n != nil {
-		pr.Line, pr.Column = n.Line, n.Column
-	}
-	p.problems = append(p.problems, pr)
-}
-
-func (p *docParser) keys(m *yaml.Node, path string, allowed []string) {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k := m.Content[i]
-		found := false
-		for _, a := range allowed {
-			if k.Value == a {
-				found = true
-			}
-		}
-		if !found {
-			full := k.Value
-			if path != "" {
-				full = path + "." + k.Value
-			}
-			p.errorf(k, full, "use one of "+strings.Join(allowed, ", "), "unknown key %q", k.Value)
-		}
-	}
-}
-
-func (p *docParser) str(m *yaml.Node, key, path string, required bool) string {
-	v := child(m, key)
-	if v == nil {
-		if required {
-			p.errorf(m, path, "", "%s is required", path)
-		}
-		return ""
-	}
-	if v.Kind != yaml.ScalarNode || (v.Tag != "!!str" && v.Tag != "!!int" && v.Tag != "!!float" && v.Tag != "!!bool") {
-		p.errorf(v, path, "", "%s must be a string", path)
-		return ""
-	}
-	return strings.TrimSpace(v.Value)
-}
-
 func parseDoc(env *cel.Env, file string, root *yaml.Node) (*Scorecard, catalog.Problems) {
-	p := &docParser{file: file}
-	md, spec := child(root, "metadata"), child(root, "spec")
-	name := scalar(md, "name")
-	p.id = "scorecard:" + name
+	p := &catalog.DocChecker{File: file}
+	md, spec := catalog.YAMLChild(root, "metadata"), catalog.YAMLChild(root, "spec")
+	name := catalog.YAMLScalar(md, "name")
+	p.Entity = "scorecard:" + name
 	sc := &Scorecard{File: file, Line: root.Line, ID: name}
-	p.keys(root, "", docKeys)
-	if v := scalar(root, "apiVersion"); v != APIVersion {
-		p.errorf(child(root, "apiVersion"), "apiVersion", "write apiVersion: "+APIVersion, "apiVersion %q is not %s", v, APIVersion)
+	p.Keys(root, "", docKeys)
+	if v := catalog.YAMLScalar(root, "apiVersion"); v != APIVersion {
+		p.Errorf(catalog.YAMLChild(root, "apiVersion"), "apiVersion", "write apiVersion: "+APIVersion, "apiVersion %q is not %s", v, APIVersion)
 	}
 	if md == nil || md.Kind != yaml.MappingNode {
-		p.errorf(root, "metadata", "", "metadata is required, with a name")
-		return nil, p.problems
+		p.Errorf(root, "metadata", "", "metadata is required, with a name")
+		return nil, p.Problems
 	}
-	p.keys(md, "metadata", metadataKeys)
+	p.Keys(md, "metadata", metadataKeys)
 	if !idRE.MatchString(name) {
-		p.errorf(child(md, "name"), "metadata.name", "use 1-63 lower-case letters, digits and '-'", "invalid scorecard name %q", name)
+		p.Errorf(catalog.YAMLChild(md, "name"), "metadata.name", "use 1-63 lower-case letters, digits and '-'", "invalid scorecard name %q", name)
 	}
-	sc.Title = p.str(md, "title", "metadata.title", false)
+	sc.Title = p.Str(md, "title", "metadata.title", false)
 	if sc.Title == "" {
 		sc.Title = name
 	}
-	sc.Description = p.str(md, "description", "metadata.description", false)
+	sc.Description = p.Str(md, "description", "metadata.description", false)
 	if spec == nil || spec.Kind != yaml.MappingNode {
-		p.errorf(root, "spec", "", "spec is required, with levels and rules")
-		return nil, p.problems
+		p.Errorf(root, "spec", "", "spec is required, with levels and rules")
+		return nil, p.Problems
 	}
-	p.keys(spec, "spec", specKeys)
+	p.Keys(spec, "spec", specKeys)
 
 	// appliesTo: a filter string or a list of them (alternatives).
 	var exprs []string
-	switch at := child(spec, "appliesTo"); {
+	switch at := catalog.YAMLChild(spec, "appliesTo"); {
 	case at == nil:
 		exprs = []string{"kind=component"}
 	case at.Kind == yaml.ScalarNode:
@@ -256,98 +185,98 @@ func parseDoc(env *cel.Env, file string, root *yaml.Node) (*Scorecard, catalog.P
 			exprs = append(exprs, it.Value)
 		}
 	default:
-		p.errorf(at, "spec.appliesTo", "e.g. appliesTo: kind=component,spec.type=service", "spec.appliesTo must be a filter or a list of filters")
+		p.Errorf(at, "spec.appliesTo", "e.g. appliesTo: kind=component,spec.type=service", "spec.appliesTo must be a filter or a list of filters")
 	}
 	f, err := catalog.ParseFilter(exprs...)
 	if err != nil {
-		p.errorf(child(spec, "appliesTo"), "spec.appliesTo", "", "%v", err)
+		p.Errorf(catalog.YAMLChild(spec, "appliesTo"), "spec.appliesTo", "", "%v", err)
 	}
 	sc.AppliesTo = f
 
-	levels := child(spec, "levels")
+	levels := catalog.YAMLChild(spec, "levels")
 	if levels == nil || levels.Kind != yaml.SequenceNode || len(levels.Content) == 0 {
-		p.errorf(spec, "spec.levels", "e.g. levels: [Bronze, Silver, Gold]", "spec.levels must list the levels, lowest first")
+		p.Errorf(spec, "spec.levels", "e.g. levels: [Bronze, Silver, Gold]", "spec.levels must list the levels, lowest first")
 	} else {
 		for i, l := range levels.Content {
 			v := strings.TrimSpace(l.Value)
 			if v == "" || l.Kind != yaml.ScalarNode {
-				p.errorf(l, fmt.Sprintf("spec.levels[%d]", i), "", "a level is a name")
+				p.Errorf(l, fmt.Sprintf("spec.levels[%d]", i), "", "a level is a name")
 				continue
 			}
 			for _, have := range sc.Levels {
 				if strings.EqualFold(have, v) {
-					p.errorf(l, fmt.Sprintf("spec.levels[%d]", i), "", "level %q is listed twice", v)
+					p.Errorf(l, fmt.Sprintf("spec.levels[%d]", i), "", "level %q is listed twice", v)
 				}
 			}
 			sc.Levels = append(sc.Levels, v)
 		}
 	}
 
-	rules := child(spec, "rules")
+	rules := catalog.YAMLChild(spec, "rules")
 	if rules == nil || rules.Kind != yaml.SequenceNode || len(rules.Content) == 0 {
-		p.errorf(spec, "spec.rules", "", "spec.rules must list at least one rule")
-		return nil, p.problems
+		p.Errorf(spec, "spec.rules", "", "spec.rules must list at least one rule")
+		return nil, p.Problems
 	}
 	if len(rules.Content) > maxRulesPerScorecard {
-		p.errorf(rules, "spec.rules", "split it into several scorecards", "%d rules; at most %d", len(rules.Content), maxRulesPerScorecard)
+		p.Errorf(rules, "spec.rules", "split it into several scorecards", "%d rules; at most %d", len(rules.Content), maxRulesPerScorecard)
 	}
 	ids := map[string]bool{}
 	for i, rn := range rules.Content {
 		path := fmt.Sprintf("spec.rules[%d]", i)
 		if rn.Kind != yaml.MappingNode {
-			p.errorf(rn, path, "", "a rule is a mapping with id, level and expr")
+			p.Errorf(rn, path, "", "a rule is a mapping with id, level and expr")
 			continue
 		}
-		p.keys(rn, path, ruleKeys)
+		p.Keys(rn, path, ruleKeys)
 		r := &Rule{Line: rn.Line, Weight: 1, Level: -1}
-		r.ID = p.str(rn, "id", path+".id", true)
+		r.ID = p.Str(rn, "id", path+".id", true)
 		if r.ID != "" {
 			path = fmt.Sprintf("spec.rules[%s]", r.ID)
 			if !idRE.MatchString(r.ID) {
-				p.errorf(child(rn, "id"), path+".id", "use lower-case letters, digits and '-'", "invalid rule id %q", r.ID)
+				p.Errorf(catalog.YAMLChild(rn, "id"), path+".id", "use lower-case letters, digits and '-'", "invalid rule id %q", r.ID)
 			}
 			if ids[r.ID] {
-				p.errorf(child(rn, "id"), path+".id", "", "rule id %q is used twice", r.ID)
+				p.Errorf(catalog.YAMLChild(rn, "id"), path+".id", "", "rule id %q is used twice", r.ID)
 			}
 			ids[r.ID] = true
 		}
-		r.Title = p.str(rn, "title", path+".title", false)
+		r.Title = p.Str(rn, "title", path+".title", false)
 		if r.Title == "" {
 			r.Title = r.ID
 		}
-		r.Description = p.str(rn, "description", path+".description", false)
-		r.Fix = p.str(rn, "fix", path+".fix", false)
-		r.Link = p.str(rn, "link", path+".link", false)
-		lvl := p.str(rn, "level", path+".level", true)
+		r.Description = p.Str(rn, "description", path+".description", false)
+		r.Fix = p.Str(rn, "fix", path+".fix", false)
+		r.Link = p.Str(rn, "link", path+".link", false)
+		lvl := p.Str(rn, "level", path+".level", true)
 		for li, l := range sc.Levels {
 			if strings.EqualFold(l, lvl) {
 				r.Level = li
 			}
 		}
 		if lvl != "" && r.Level < 0 {
-			p.errorf(child(rn, "level"), path+".level", "use one of "+strings.Join(sc.Levels, ", "), "unknown level %q", lvl)
+			p.Errorf(catalog.YAMLChild(rn, "level"), path+".level", "use one of "+strings.Join(sc.Levels, ", "), "unknown level %q", lvl)
 		}
-		if w := child(rn, "weight"); w != nil {
+		if w := catalog.YAMLChild(rn, "weight"); w != nil {
 			var wf float64
 			if err := w.Decode(&wf); err != nil || wf <= 0 || wf > 1000 {
-				p.errorf(w, path+".weight", "a number above 0, at most 1000 (default 1)", "invalid weight %q", w.Value)
+				p.Errorf(w, path+".weight", "a number above 0, at most 1000 (default 1)", "invalid weight %q", w.Value)
 			} else {
 				r.Weight = wf
 			}
 		}
-		r.Expr = p.str(rn, "expr", path+".expr", true)
+		r.Expr = p.Str(rn, "expr", path+".expr", true)
 		if r.Expr != "" {
 			prg, facts, err := compile(env, r.Expr)
 			if err != nil {
-				p.errorf(child(rn, "expr"), path+".expr", "see the CEL language definition; rules read entity and facts", "%v", err)
+				p.Errorf(catalog.YAMLChild(rn, "expr"), path+".expr", "see the CEL language definition; rules read entity and facts", "%v", err)
 			} else {
 				r.prg, r.Facts = prg, facts
 			}
 		}
 		sc.Rules = append(sc.Rules, r)
 	}
-	if p.problems.Errors() > 0 {
-		return nil, p.problems
+	if p.Problems.Errors() > 0 {
+		return nil, p.Problems
 	}
-	return sc, p.problems
+	return sc, p.Problems
 }
