@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/idpbot/idpbot/bot"
@@ -30,15 +29,8 @@ type FrontDoor struct {
 	api    *rest
 	now    func() time.Time
 
-	// base ends when Shutdown gives up waiting; background work derives
-	// from it.
-	base   context.Context
-	cancel context.CancelFunc
-
-	mu       sync.Mutex
-	closing  bool
-	inflight sync.WaitGroup
-	pending  int
+	// bg tracks answers delivered after the acknowledgement.
+	bg *bot.Deliveries
 }
 
 // Option adjusts a FrontDoor.
@@ -88,65 +80,20 @@ func New(cfg Config, router *bot.Router, log *slog.Logger, opts ...Option) (*Fro
 		o(fd)
 	}
 	fd.api = &rest{base: cfg.APIURL, token: cfg.BotToken, hc: fd.hc, log: fd.log, now: fd.now, wait: waitContext}
-	fd.base, fd.cancel = context.WithCancel(context.Background())
+	fd.bg = bot.NewDeliveries("discord", deliveryTimeout)
 	return fd, nil
 }
 
 // ErrShuttingDown refuses new work once Shutdown has begun.
-var ErrShuttingDown = errors.New("discord: shutting down")
+var ErrShuttingDown = bot.ErrShuttingDown
 
-// goBackground runs fn on its own goroutine as tracked work: Shutdown waits
-// for it. The context carries the values of parent but not its
-// cancellation (the request that started it has been answered); it ends
-// after deliveryTimeout or when Shutdown gives up.
+// goBackground runs fn as tracked background work (see bot.Deliveries).
 func (fd *FrontDoor) goBackground(parent context.Context, fn func(ctx context.Context)) error {
-	fd.mu.Lock()
-	if fd.closing {
-		fd.mu.Unlock()
-		return ErrShuttingDown
-	}
-	fd.pending++
-	fd.inflight.Add(1)
-	fd.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), deliveryTimeout)
-	stop := context.AfterFunc(fd.base, cancel)
-	go func() {
-		defer func() {
-			stop()
-			cancel()
-			fd.mu.Lock()
-			fd.pending--
-			fd.mu.Unlock()
-			fd.inflight.Done()
-		}()
-		fn(ctx)
-	}()
-	return nil
+	return fd.bg.Go(parent, fn)
 }
 
 // Shutdown stops taking new work and waits for in-flight work (commands
-// answered late, clicks, their edits and follow-ups) to finish. When ctx
-// ends first, it cancels what is left and returns ctx's error. Stop the
-// HTTP server (http.Server.Shutdown) and the gateway first, then call
-// Shutdown.
-func (fd *FrontDoor) Shutdown(ctx context.Context) error {
-	fd.mu.Lock()
-	fd.closing = true
-	fd.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		fd.inflight.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		fd.cancel()
-		return nil
-	case <-ctx.Done():
-		fd.mu.Lock()
-		n := fd.pending
-		fd.mu.Unlock()
-		fd.cancel()
-		return fmt.Errorf("discord: shutdown: cancelled %d unfinished deliveries: %w", n, ctx.Err())
-	}
-}
+// answered late, clicks and their follow-ups) to finish. When ctx ends
+// first, it cancels what is left and returns ctx's error. Stop the HTTP
+// server (http.Server.Shutdown) and the gateway first, then call Shutdown.
+func (fd *FrontDoor) Shutdown(ctx context.Context) error { return fd.bg.Shutdown(ctx) }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	slackapi "github.com/slack-go/slack"
@@ -33,15 +32,8 @@ type FrontDoor struct {
 	// maxAckBytes is the largest Socket Mode acknowledgement with a payload.
 	maxAckBytes int
 
-	// base ends when Shutdown gives up waiting; background work derives
-	// from it.
-	base   context.Context
-	cancel context.CancelFunc
-
-	mu       sync.Mutex
-	closing  bool
-	inflight sync.WaitGroup
-	pending  int
+	// bg tracks answers delivered after the acknowledgement.
+	bg *bot.Deliveries
 }
 
 // Option adjusts a FrontDoor.
@@ -97,7 +89,7 @@ func New(cfg Config, router *bot.Router, log *slog.Logger, opts ...Option) (*Fro
 	}
 	fd.api = fd.newAPI(nil)
 	fd.verify = verifier{secret: []byte(fd.cfg.SigningSecret), now: fd.now}
-	fd.base, fd.cancel = context.WithCancel(context.Background())
+	fd.bg = bot.NewDeliveries("slack", deliveryTimeout)
 	return fd, nil
 }
 
@@ -124,63 +116,18 @@ func (fd *FrontDoor) newAPI(extra []slackapi.Option) *slackapi.Client {
 }
 
 // ErrShuttingDown refuses new work once Shutdown has begun.
-var ErrShuttingDown = errors.New("slack: shutting down")
+var ErrShuttingDown = bot.ErrShuttingDown
 
-// goBackground runs fn on its own goroutine as tracked work: Shutdown waits
-// for it. The context carries the values of parent but not its
-// cancellation (the request that started it has been answered); it ends
-// after deliveryTimeout or when Shutdown gives up.
+// goBackground runs fn as tracked background work (see bot.Deliveries).
 func (fd *FrontDoor) goBackground(parent context.Context, fn func(ctx context.Context)) error {
-	fd.mu.Lock()
-	if fd.closing {
-		fd.mu.Unlock()
-		return ErrShuttingDown
-	}
-	fd.pending++
-	fd.inflight.Add(1)
-	fd.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), deliveryTimeout)
-	stop := context.AfterFunc(fd.base, cancel)
-	go func() {
-		defer func() {
-			stop()
-			cancel()
-			fd.mu.Lock()
-			fd.pending--
-			fd.mu.Unlock()
-			fd.inflight.Done()
-		}()
-		fn(ctx)
-	}()
-	return nil
+	return fd.bg.Go(parent, fn)
 }
 
 // Shutdown stops taking new work and waits for in-flight work (commands
-// answered late, clicks, their response_url posts) to finish. When ctx
-// ends first, it cancels what is left and returns ctx's error. Stop the
-// HTTP server (http.Server.Shutdown) and Socket Mode first, then call
-// Shutdown.
-func (fd *FrontDoor) Shutdown(ctx context.Context) error {
-	fd.mu.Lock()
-	fd.closing = true
-	fd.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		fd.inflight.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		fd.cancel()
-		return nil
-	case <-ctx.Done():
-		fd.mu.Lock()
-		n := fd.pending
-		fd.mu.Unlock()
-		fd.cancel()
-		return fmt.Errorf("slack: shutdown: cancelled %d unfinished deliveries: %w", n, ctx.Err())
-	}
-}
+// answered late, clicks and their follow-ups) to finish. When ctx ends
+// first, it cancels what is left and returns ctx's error. Stop the HTTP
+// server (http.Server.Shutdown) and Socket Mode first, then call Shutdown.
+func (fd *FrontDoor) Shutdown(ctx context.Context) error { return fd.bg.Shutdown(ctx) }
 
 // Email returns the e-mail address of a Slack user's profile (users.info;
 // needs the users:read.email scope). It implements bot.ProfileLookup.
