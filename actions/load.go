@@ -17,7 +17,6 @@ import (
 )
 
 var (
-	idRE        = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 	inputNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
 )
 
@@ -157,31 +156,12 @@ func (p *docParser) list(m *yaml.Node, key, path string) ([]string, []*yaml.Node
 
 func parseDoc(file string, root *yaml.Node) (*Action, catalog.Problems) {
 	p := &docParser{catalog.DocChecker{File: file}}
-	md, spec := catalog.YAMLChild(root, "metadata"), catalog.YAMLChild(root, "spec")
-	name := catalog.YAMLScalar(md, "name")
-	p.Entity = "action:" + name
-	a := &Action{File: file, Line: root.Line, ID: name}
-	p.Keys(root, "", docKeys)
-	if v := catalog.YAMLScalar(root, "apiVersion"); v != APIVersion {
-		p.Errorf(catalog.YAMLChild(root, "apiVersion"), "apiVersion", "write apiVersion: "+APIVersion, "apiVersion %q is not %s", v, APIVersion)
-	}
-	if md == nil || md.Kind != yaml.MappingNode {
-		p.Errorf(root, "metadata", "", "metadata is required, with a name")
+	env, ok := p.CheckEnvelope(root, "action", APIVersion, docKeys, metadataKeys, "with inputs, runners, approval and executor")
+	a := &Action{File: file, Line: root.Line, ID: env.Name, Title: env.Title, Description: env.Description}
+	if !ok {
 		return nil, p.Problems
 	}
-	p.Keys(md, "metadata", metadataKeys)
-	if !idRE.MatchString(name) {
-		p.Errorf(catalog.YAMLChild(md, "name"), "metadata.name", "use 1-63 lower-case letters, digits and '-'", "invalid action name %q", name)
-	}
-	a.Title = p.Str(md, "title", "metadata.title", false)
-	if a.Title == "" {
-		a.Title = name
-	}
-	a.Description = p.Str(md, "description", "metadata.description", false)
-	if spec == nil || spec.Kind != yaml.MappingNode {
-		p.Errorf(root, "spec", "", "spec is required, with inputs, runners, approval and executor")
-		return nil, p.Problems
-	}
+	spec := env.Spec
 	p.Keys(spec, "spec", specKeys)
 
 	p.inputs(a, spec)

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -84,4 +85,48 @@ func YAMLScalar(m *yaml.Node, key string) string {
 		return v.Value
 	}
 	return ""
+}
+
+// DefinitionIDPattern is what names scorecards, actions and their parts:
+// 1-63 lower-case letters, digits and '-', starting and ending with a
+// letter or digit.
+var DefinitionIDPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// Envelope is the common head of a definition document (apiVersion, kind,
+// metadata, spec).
+type Envelope struct {
+	Name, Title, Description string
+	Metadata, Spec           *yaml.Node
+}
+
+// CheckEnvelope checks a definition document's head: the apiVersion, the
+// top-level and metadata keys, the name, and that spec is a mapping
+// (specHint says what it must hold). It sets Entity to "kind:name" for the
+// problems that follow; ok is false when metadata or spec is missing.
+func (p *DocChecker) CheckEnvelope(root *yaml.Node, kind, apiVersion string, topKeys, metadataKeys []string, specHint string) (env Envelope, ok bool) {
+	env.Metadata, env.Spec = YAMLChild(root, "metadata"), YAMLChild(root, "spec")
+	env.Name = YAMLScalar(env.Metadata, "name")
+	p.Entity = kind + ":" + env.Name
+	p.Keys(root, "", topKeys)
+	if v := YAMLScalar(root, "apiVersion"); v != apiVersion {
+		p.Errorf(YAMLChild(root, "apiVersion"), "apiVersion", "write apiVersion: "+apiVersion, "apiVersion %q is not %s", v, apiVersion)
+	}
+	if env.Metadata == nil || env.Metadata.Kind != yaml.MappingNode {
+		p.Errorf(root, "metadata", "", "metadata is required, with a name")
+		return env, false
+	}
+	p.Keys(env.Metadata, "metadata", metadataKeys)
+	if !DefinitionIDPattern.MatchString(env.Name) {
+		p.Errorf(YAMLChild(env.Metadata, "name"), "metadata.name", "use 1-63 lower-case letters, digits and '-'", "invalid %s name %q", kind, env.Name)
+	}
+	env.Title = p.Str(env.Metadata, "title", "metadata.title", false)
+	if env.Title == "" {
+		env.Title = env.Name
+	}
+	env.Description = p.Str(env.Metadata, "description", "metadata.description", false)
+	if env.Spec == nil || env.Spec.Kind != yaml.MappingNode {
+		p.Errorf(root, "spec", "", "spec is required, %s", specHint)
+		return env, false
+	}
+	return env, true
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -60,8 +59,6 @@ func (sc *Scorecard) LevelName(i int) string {
 	}
 	return sc.Levels[i]
 }
-
-var idRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // maxRulesPerScorecard bounds one scorecard (chat answers list failing
 // rules; hundreds would be unreadable).
@@ -146,31 +143,12 @@ func parseFile(env *cel.Env, file string, data []byte) ([]*Scorecard, catalog.Pr
 
 func parseDoc(env *cel.Env, file string, root *yaml.Node) (*Scorecard, catalog.Problems) {
 	p := &catalog.DocChecker{File: file}
-	md, spec := catalog.YAMLChild(root, "metadata"), catalog.YAMLChild(root, "spec")
-	name := catalog.YAMLScalar(md, "name")
-	p.Entity = "scorecard:" + name
-	sc := &Scorecard{File: file, Line: root.Line, ID: name}
-	p.Keys(root, "", docKeys)
-	if v := catalog.YAMLScalar(root, "apiVersion"); v != APIVersion {
-		p.Errorf(catalog.YAMLChild(root, "apiVersion"), "apiVersion", "write apiVersion: "+APIVersion, "apiVersion %q is not %s", v, APIVersion)
-	}
-	if md == nil || md.Kind != yaml.MappingNode {
-		p.Errorf(root, "metadata", "", "metadata is required, with a name")
+	head, ok := p.CheckEnvelope(root, "scorecard", APIVersion, docKeys, metadataKeys, "with levels and rules")
+	sc := &Scorecard{File: file, Line: root.Line, ID: head.Name, Title: head.Title, Description: head.Description}
+	if !ok {
 		return nil, p.Problems
 	}
-	p.Keys(md, "metadata", metadataKeys)
-	if !idRE.MatchString(name) {
-		p.Errorf(catalog.YAMLChild(md, "name"), "metadata.name", "use 1-63 lower-case letters, digits and '-'", "invalid scorecard name %q", name)
-	}
-	sc.Title = p.Str(md, "title", "metadata.title", false)
-	if sc.Title == "" {
-		sc.Title = name
-	}
-	sc.Description = p.Str(md, "description", "metadata.description", false)
-	if spec == nil || spec.Kind != yaml.MappingNode {
-		p.Errorf(root, "spec", "", "spec is required, with levels and rules")
-		return nil, p.Problems
-	}
+	spec := head.Spec
 	p.Keys(spec, "spec", specKeys)
 
 	// appliesTo: a filter string or a list of them (alternatives).
@@ -232,7 +210,7 @@ func parseDoc(env *cel.Env, file string, root *yaml.Node) (*Scorecard, catalog.P
 		r.ID = p.Str(rn, "id", path+".id", true)
 		if r.ID != "" {
 			path = fmt.Sprintf("spec.rules[%s]", r.ID)
-			if !idRE.MatchString(r.ID) {
+			if !catalog.DefinitionIDPattern.MatchString(r.ID) {
 				p.Errorf(catalog.YAMLChild(rn, "id"), path+".id", "use lower-case letters, digits and '-'", "invalid rule id %q", r.ID)
 			}
 			if ids[r.ID] {
