@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
@@ -98,24 +97,9 @@ spec:
 	t.Setenv("SLACK_APP_TOKEN", "")
 	t.Setenv("SLACK_API_URL", sm.GetAPIURL())
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrc := make(chan string, 1)
-	var out, errOut bytes.Buffer
-	g := &globals{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, onListen: func(a string) { addrc <- a }}
-	done := make(chan int, 1)
-	go func() {
-		done <- runWith(ctx, g, []string{"--data-dir", t.TempDir(), "--log-level", "debug", "serve", "--listen", "127.0.0.1:0",
-			"--catalog", exampleCatalog, "--actions", dir})
-	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case code := <-done:
-		t.Fatalf("serve exited %d:\n%s", code, errOut.String())
-	case <-time.After(time.Minute):
-		t.Fatal("serve did not listen")
-	}
+	srv := startServeArgs(t, []string{"--data-dir", t.TempDir(), "--log-level", "debug", "serve", "--listen", "127.0.0.1:0",
+		"--catalog", exampleCatalog, "--actions", dir})
+	addr, errOut := srv.addr, srv.errOut
 	// The response_url sink: the answers to clicks, only for the clicker.
 	answers := make(chan string, 16)
 	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -229,8 +213,7 @@ done:
 	if !strings.Contains(string(metrics), `idpbot_action_run_changes_total{action="restart-service",status="succeeded"} 1`) {
 		t.Errorf("/metrics lacks the succeeded run")
 	}
-	cancel()
-	<-done
+	srv.stop(t)
 	hook.mu.Lock()
 	defer hook.mu.Unlock()
 	if len(hook.deliveries) != 1 || hook.deliveries[id] != 1 {
@@ -276,21 +259,8 @@ api:
 	}
 	const token = "pipeline-token-0123456789abcdef"
 	t.Setenv("PIPELINE_TOKEN", token)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrc := make(chan string, 1)
-	var out, errOut bytes.Buffer
-	g := &globals{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, onListen: func(a string) { addrc <- a }}
-	done := make(chan int, 1)
-	go func() {
-		done <- runWith(ctx, g, []string{"--data-dir", t.TempDir(), "serve", "--config", cfgPath, "--listen", "127.0.0.1:0"})
-	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case code := <-done:
-		t.Fatalf("serve exited %d:\n%s", code, errOut.String())
-	}
+	srv := startServeArgs(t, []string{"--data-dir", t.TempDir(), "serve", "--config", cfgPath, "--listen", "127.0.0.1:0"})
+	addr := srv.addr
 	call := func(method, path, body string) (int, map[string]any) {
 		t.Helper()
 		req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
@@ -324,8 +294,7 @@ api:
 	if status != 200 || !strings.Contains(fmt.Sprint(body["records"]), "requested") {
 		t.Errorf("audit: %d %v", status, body)
 	}
-	cancel()
-	<-done
+	srv.stop(t)
 }
 
 // fakeDiscordREST is Discord's REST API for channel messages: it keeps
@@ -420,21 +389,8 @@ spec:
 	t.Setenv("DISCORD_PUBLIC_KEY", hex.EncodeToString(pub))
 	t.Setenv("DISCORD_API_URL", restSrv.URL)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrc := make(chan string, 1)
-	var out, errOut bytes.Buffer
-	g := &globals{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, onListen: func(a string) { addrc <- a }}
-	done := make(chan int, 1)
-	go func() {
-		done <- runWith(ctx, g, []string{"--data-dir", t.TempDir(), "serve", "--listen", "127.0.0.1:0", "--catalog", exampleCatalog, "--actions", dir})
-	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case code := <-done:
-		t.Fatalf("serve exited %d:\n%s", code, errOut.String())
-	}
+	srv := startServeArgs(t, []string{"--data-dir", t.TempDir(), "serve", "--listen", "127.0.0.1:0", "--catalog", exampleCatalog, "--actions", dir})
+	addr, errOut := srv.addr, srv.errOut
 	const channel = "1180000000000000001" // the payments channel on Discord
 	interact := func(user string, typ int, data map[string]any) map[string]any {
 		t.Helper()
@@ -494,8 +450,7 @@ spec:
 		select {
 		case e := <-rest.edited:
 			if strings.Contains(e, "succeeded") {
-				cancel()
-				<-done
+				srv.stop(t)
 				return
 			}
 		case <-time.After(30 * time.Second):
@@ -543,22 +498,9 @@ api:
 	os.WriteFile(cfgPath, []byte(cfg), 0o600)
 	const token = "ops-token-0123456789abcdef012345"
 	t.Setenv("OPS_TOKEN", token)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrc := make(chan string, 1)
-	var out, errOut bytes.Buffer
-	g := &globals{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, onListen: func(a string) { addrc <- a }}
-	done := make(chan int, 1)
 	live := t.TempDir()
-	go func() {
-		done <- runWith(ctx, g, []string{"--data-dir", live, "serve", "--config", cfgPath, "--listen", "127.0.0.1:0"})
-	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case code := <-done:
-		t.Fatalf("serve exited %d:\n%s", code, errOut.String())
-	}
+	srv := startServeArgs(t, []string{"--data-dir", live, "serve", "--config", cfgPath, "--listen", "127.0.0.1:0"})
+	addr := srv.addr
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/api/v1/actions/toggle-maintenance/runs", strings.NewReader(`{"inputs": {"service": "ledger"}}`))
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
@@ -575,8 +517,7 @@ api:
 	if code, stdout, stderr := idpbot(t, "backup", "--url", "http://"+addr, "--token", token, file); code != 0 || !strings.Contains(stdout, "backup written") {
 		t.Fatalf("online backup: exit %d\n%s%s", code, stdout, stderr)
 	}
-	cancel()
-	<-done
+	srv.stop(t)
 
 	restored := t.TempDir()
 	if code, stdout, stderr := idpbot(t, "--data-dir", restored, "restore", file); code != 0 || !strings.Contains(stdout, "restored 72 catalog entities") {

@@ -148,13 +148,20 @@ type served struct {
 // and data in data; stop it with stop.
 func startServe(t *testing.T, data string) *served {
 	t.Helper()
+	return startServeArgs(t, []string{"--data-dir", data, "--log-level", "info", "serve", "--listen", "127.0.0.1:0", "--catalog", exampleCatalog})
+}
+
+// startServeArgs runs idpbot with args (a serve command listening on
+// 127.0.0.1:0) and waits until it listens.
+func startServeArgs(t *testing.T, args []string) *served {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	addrc := make(chan string, 1)
 	s := &served{out: &bytes.Buffer{}, errOut: &bytes.Buffer{}, cancel: cancel, done: make(chan int, 1)}
 	g := &globals{stdin: strings.NewReader(""), stdout: s.out, stderr: s.errOut, onListen: func(a string) { addrc <- a }}
 	go func() {
-		s.done <- runWith(ctx, g, []string{"--data-dir", data, "--log-level", "info", "serve", "--listen", "127.0.0.1:0", "--catalog", exampleCatalog})
+		s.done <- runWith(ctx, g, args)
 	}()
 	select {
 	case s.addr = <-addrc:
@@ -299,22 +306,9 @@ func TestFactsPushThroughServe(t *testing.T) {
 	const token = "facts-token-0123456789abcdef012345"
 	t.Setenv("IDPBOT_API_TOKEN", token)
 	data := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrc := make(chan string, 1)
-	var out, errOut bytes.Buffer
-	g := &globals{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, onListen: func(a string) { addrc <- a }}
-	done := make(chan int, 1)
 	scorecards := filepath.Join("..", "..", "deploy", "examples", "scorecards")
-	go func() {
-		done <- runWith(ctx, g, []string{"--data-dir", data, "serve", "--listen", "127.0.0.1:0", "--catalog", exampleCatalog, "--scorecards", scorecards})
-	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case code := <-done:
-		t.Fatalf("serve exited %d:\n%s", code, errOut.String())
-	}
+	srv := startServeArgs(t, []string{"--data-dir", data, "serve", "--listen", "127.0.0.1:0", "--catalog", exampleCatalog, "--scorecards", scorecards})
+	addr, errOut := srv.addr, srv.errOut
 	code, stdout, stderr := idpbot(t, "facts", "push", "--url", "http://"+addr, "--entity", "payments-gateway", "coverage=91.5", "deploys_per_week=7")
 	if code != 0 || !strings.Contains(stdout, "pushed 2 facts about component:default/payments-gateway") {
 		t.Errorf("facts push: exit %d\n%s%s", code, stdout, stderr)
@@ -327,8 +321,7 @@ func TestFactsPushThroughServe(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "401") {
 		t.Errorf("wrong token: exit %d\n%s", code, stderr)
 	}
-	cancel()
-	<-done
+	srv.stop(t)
 	if strings.Contains(errOut.String(), token) {
 		t.Error("the API token appears in the logs")
 	}
