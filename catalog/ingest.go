@@ -71,7 +71,14 @@ type IngestReport struct {
 // Entities that fail validation are reported and not stored; when an entity
 // (or the file holding it) fails, its previous version is kept, so a broken
 // commit never empties the catalog. The report's problems say what to fix.
-func (s *Store) Ingest(ctx context.Context, source string, roots []string) (*IngestReport, error) {
+func (s *Store) Ingest(ctx context.Context, source string, roots []string, opts ...IngestOption) (*IngestReport, error) {
+	var origin *ingestOrigin
+	if len(opts) > 0 {
+		origin = &ingestOrigin{}
+		for _, o := range opts {
+			o(origin)
+		}
+	}
 	if source == "" {
 		return nil, errors.New("ingest: source name is empty")
 	}
@@ -89,7 +96,7 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string) (*Ing
 		return nil, fmt.Errorf("ingest %s: start journal: %w", source, err)
 	}
 	st := newStaging(s, id, source, old, rep)
-	err = load(ctx, roots, loadOptions{Workers: s.opts.Workers, Prepare: st.prepare}, st.add)
+	err = load(ctx, roots, loadOptions{Workers: s.opts.Workers, Prepare: st.prepare, Origin: origin}, st.add)
 	if err == nil {
 		err = st.stageDeletes()
 	}
@@ -143,6 +150,25 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string) (*Ing
 	s.log.Info("catalog ingested", "source", source, "entities", rep.Entities, "added", rep.Added,
 		"updated", rep.Updated, "removed", rep.Removed, "problems", len(rep.Problems), "duration", rep.Duration)
 	return rep, nil
+}
+
+// IngestOption adjusts an ingest.
+type IngestOption func(*ingestOrigin)
+
+// WithLocation records where the files read came from: location maps a
+// file's path to the location stored in the backstage.io/managed-by-location
+// and managed-by-origin-location annotations of its entities, e.g. a file
+// mirrored from a repository to "url:https://github.com/org/repo/blob/main/catalog-info.yaml".
+// Without it they are "file:<path>".
+func WithLocation(location func(path string) string) IngestOption {
+	return func(o *ingestOrigin) { o.location = location }
+}
+
+// WithAnnotations adds annotations to every entity of the ingest that does
+// not set them itself (e.g. github.com/project-slug for the entities of a
+// repository, as Backstage's SCM processors add it).
+func WithAnnotations(annotations map[string]string) IngestOption {
+	return func(o *ingestOrigin) { o.annotations = annotations }
 }
 
 // step marks a point of an ingest for crash tests.

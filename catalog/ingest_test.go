@@ -331,3 +331,45 @@ func TestJSONFilesAndUnknownKinds(t *testing.T) {
 		t.Errorf("generic entity ownedBy = %v", got)
 	}
 }
+
+func TestIngestWithLocationAndAnnotations(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"catalog-info.yaml": component("checkout", "team-a", "takes orders") +
+			"---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: own-slug\n  annotations:\n    github.com/project-slug: other/repo\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n",
+	})
+	s := openTestStore(t)
+	loc := func(path string) string {
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			t.Errorf("path outside the mirror: %s", path)
+		}
+		return "url:https://github.example.com/acme/checkout/blob/main/" + filepath.ToSlash(rel)
+	}
+	if _, err := s.Ingest(ctx, "github:acme/checkout", []string{dir}, WithLocation(loc),
+		WithAnnotations(map[string]string{"github.com/project-slug": "acme/checkout"})); err != nil {
+		t.Fatal(err)
+	}
+	e, err := s.Get(ctx, "component:checkout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "url:https://github.example.com/acme/checkout/blob/main/catalog-info.yaml"
+	if got := e.Metadata.Annotations[AnnotationManagedByLocation]; got != want {
+		t.Errorf("managed-by-location = %q, want %q", got, want)
+	}
+	if got := e.Metadata.Annotations[AnnotationManagedByOriginLocation]; got != want {
+		t.Errorf("managed-by-origin-location = %q, want %q", got, want)
+	}
+	if got := e.Metadata.Annotations["github.com/project-slug"]; got != "acme/checkout" {
+		t.Errorf("project slug = %q", got)
+	}
+	own, err := s.Get(ctx, "component:own-slug")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := own.Metadata.Annotations["github.com/project-slug"]; got != "other/repo" {
+		t.Errorf("the entity's own annotation was overridden: %q", got)
+	}
+}

@@ -42,6 +42,9 @@ type loadOptions struct {
 	// Prepare, when set, runs on the worker for each accepted document
 	// (encoding, hashing), so that the single consumer does less.
 	Prepare func(*Doc)
+	// Origin, when set, overrides how entities are annotated with where
+	// they came from (see WithOrigin).
+	Origin *ingestOrigin
 }
 
 // load reads the descriptor files named by roots (files, directories or glob
@@ -100,7 +103,7 @@ func load(ctx context.Context, roots []string, opts loadOptions, fn func(*loadRe
 				fr := p.parseFile(it.path, it.explicit)
 				for _, d := range fr.Docs {
 					if d.Entity != nil {
-						annotateOrigin(d.Entity, it.path, it.origin)
+						opts.Origin.annotate(d.Entity, it.path, it.origin)
 						if opts.Prepare != nil {
 							opts.Prepare(d)
 						}
@@ -164,16 +167,37 @@ func load(ctx context.Context, roots []string, opts loadOptions, fn func(*loadRe
 	return nil
 }
 
-// annotateOrigin records where an entity came from, as Backstage does.
-func annotateOrigin(e *Entity, file, origin string) {
+// ingestOrigin is how an ingest names the places its files came from.
+type ingestOrigin struct {
+	location    func(file string) string
+	annotations map[string]string
+}
+
+// annotate records where an entity came from, as Backstage does: the
+// location of its file and of the file the chain of Locations started from
+// ("file:<path>" unless o maps them), plus o's annotations; annotations the
+// entity sets itself win.
+func (o *ingestOrigin) annotate(e *Entity, file, origin string) {
 	if e.Metadata.Annotations == nil {
 		e.Metadata.Annotations = map[string]string{}
 	}
+	loc := func(path string) string { return "file:" + path }
+	if o != nil && o.location != nil {
+		loc = o.location
+	}
 	if _, ok := e.Metadata.Annotations[AnnotationManagedByLocation]; !ok {
-		e.Metadata.Annotations[AnnotationManagedByLocation] = "file:" + file
+		e.Metadata.Annotations[AnnotationManagedByLocation] = loc(file)
 	}
 	if _, ok := e.Metadata.Annotations[AnnotationManagedByOriginLocation]; !ok {
-		e.Metadata.Annotations[AnnotationManagedByOriginLocation] = "file:" + origin
+		e.Metadata.Annotations[AnnotationManagedByOriginLocation] = loc(origin)
+	}
+	if o == nil {
+		return
+	}
+	for k, v := range o.annotations {
+		if _, ok := e.Metadata.Annotations[k]; !ok {
+			e.Metadata.Annotations[k] = v
+		}
 	}
 }
 
