@@ -227,17 +227,28 @@ func onCallSource(cfg *config, store *catalog.Store, log *slog.Logger) (*oncall.
 // ingest loads paths as one source, logging what it found; a path that gives
 // errors does not stop the bot (the previous versions are kept).
 func (a *app) ingest(ctx context.Context, paths []string) error {
+	rep, err := a.ingestFiles(ctx, paths)
+	if rep == nil {
+		return err
+	}
+	return nil
+}
+
+// ingestFiles loads paths as one source and reports what it did; a failed
+// ingest keeps the previous catalog and returns an error with the report
+// (without one when it could not start).
+func (a *app) ingestFiles(ctx context.Context, paths []string) (*catalog.IngestReport, error) {
 	abs := make([]string, len(paths))
 	for i, p := range paths {
 		ap, err := filepath.Abs(p)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		abs[i] = ap
 	}
 	rep, err := a.store.Ingest(ctx, catalog.DefaultSource(abs), paths)
 	if rep == nil {
-		return fmt.Errorf("ingest %s: %w", strings.Join(paths, ", "), err)
+		return nil, fmt.Errorf("ingest %s: %w", strings.Join(paths, ", "), err)
 	}
 	for _, p := range rep.Problems {
 		a.log.Warn("catalog problem", "problem", p.String())
@@ -247,7 +258,7 @@ func (a *app) ingest(ctx context.Context, paths []string) error {
 	if err != nil {
 		a.log.Error("catalog ingest failed; serving the previous catalog", "error", err.Error())
 	}
-	return nil
+	return rep, err
 }
 
 func (a *app) close() {

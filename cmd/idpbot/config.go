@@ -45,6 +45,9 @@ type catalogConfig struct {
 	// Paths are ingested at start (files, directories, globs), as one
 	// source.
 	Paths []string `yaml:"paths"`
+	// Interval re-reads Paths on a schedule (e.g. behind a git-sync
+	// sidecar); 0: only at start.
+	Interval time.Duration `yaml:"interval"`
 }
 
 type scorecardsConfig struct {
@@ -181,6 +184,9 @@ func (c *config) validate() error {
 	}
 	if err := c.API.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if iv := c.Catalog.Interval; iv != 0 && (iv < 10*time.Second || iv > 7*24*time.Hour) {
+		errs = append(errs, fmt.Errorf("catalog.interval: %s; use 10s to 168h, or leave it out to read the paths only at start", iv))
 	}
 	if iv := c.Scorecards.Interval; iv != 0 && (iv < time.Minute || iv > 7*24*time.Hour) {
 		errs = append(errs, fmt.Errorf("scorecards.interval: %s; use 1m to 168h (default 1h)", iv))

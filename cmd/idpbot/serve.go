@@ -166,6 +166,9 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 				a.log.Error("scheduler shutdown", "error", err.Error())
 			}
 		}()
+		if _, err := a.startSyncs(ctx, sched); err != nil {
+			return err
+		}
 	}
 
 	// 3. Listen, connect, and say we are ready.
