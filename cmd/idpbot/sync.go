@@ -41,4 +41,3 @@ func (a *app) syncJobs() []syncer.Job {
 	}
 	return jobs
 }
-
