@@ -80,7 +80,7 @@ about it: who owns a service, who is on call, where its runbook is.`,
 	root.PersistentFlags().StringVar(&g.dataDir, "data-dir", def, "directory of the catalog store and index (env IDPBOT_DATA_DIR)")
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
-	root.AddCommand(newCatalogCmd(g), newServeCmd(g), newChatCmd(g), newAskCmd(g), newConfigCmd(g), newScorecardsCmd(g), newDiscordCmd(g), newFactsCmd(g), newActionsCmd(g), newAuditCmd(g), newBackupCmd(g), newRestoreCmd(g))
+	root.AddCommand(newCatalogCmd(g), newServeCmd(g), newChatCmd(g), newAskCmd(g), newConfigCmd(g), newScorecardsCmd(g), newDiscordCmd(g), newFactsCmd(g), newActionsCmd(g), newAuditCmd(g), newBackupCmd(g), newRestoreCmd(g), newIntegrationsCmd(g))
 	return root
 }
 

@@ -384,3 +384,44 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestCheck(t *testing.T) {
+	ctx := context.Background()
+	f, srv := newFakeOG(t)
+	f.override["/v2/schedules/"+sreID+"/timeline"] = func(w http.ResponseWriter, r *http.Request) {
+		w.Write(fixture(t, "timeline.json"))
+	}
+	src := newSource(t, srv, openCatalog(t), opsgenie.Config{}, &sleeps{})
+	rs := src.Check(ctx,
+		map[string][]string{"sre-oncall": {"group:sre"}, "ghost-team": {"group:ghosts"}},
+		map[string][]string{"SRE schedule (old)": {"component:legacy"}, "Nope": {"component:x"}})
+	got := map[string]string{}
+	for _, r := range rs {
+		state := "ok"
+		if !r.OK {
+			state = "FAIL: " + r.Fix
+		}
+		got[r.Check] = state + " | " + r.Detail
+	}
+	for check, want := range map[string]string{
+		"api key":                                        "ok | accepted by " + srv.URL + " (4 schedules visible)",
+		"team sre-oncall (group:sre)":                    "ok | schedules: SRE schedule",
+		"team ghost-team (group:ghosts)":                 "FAIL: check the team name",
+		"schedule SRE schedule (old) (component:legacy)": "FAIL: enable it",
+		"schedule Nope (component:x)":                    "FAIL: fix opsgenie.com/schedule",
+		"people":                                         "FAIL: add a User entity",
+	} {
+		if !strings.HasPrefix(got[check], want) {
+			t.Errorf("%s: %q, want prefix %q", check, got[check], want)
+		}
+	}
+	if !strings.Contains(got["people"], "not in the catalog: nightcover@partner.example") {
+		t.Errorf("people: %q", got["people"])
+	}
+
+	bad := newSource(t, srv, nil, opsgenie.Config{APIKey: "wrong"}, &sleeps{})
+	rs = bad.Check(ctx, nil, nil)
+	if len(rs) != 1 || rs[0].OK || !strings.Contains(rs[0].Fix, "API integration") {
+		t.Errorf("refused key: %+v", rs)
+	}
+}

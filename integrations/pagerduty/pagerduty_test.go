@@ -405,3 +405,56 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestCheck(t *testing.T) {
+	ctx := context.Background()
+	store := openCatalog(t)
+	f, srv := newFakePD(t)
+	f.override["/abilities"] = func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"abilities":["sso","teams","urgencies"]}`))
+	}
+	f.override["/oncalls"] = func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("escalation_policy_ids[]") != "PPAYEP1" {
+			t.Errorf("/oncalls query = %s", r.URL.RawQuery)
+		}
+		w.Write([]byte(`{"oncalls":[
+			{"user":{"id":"PU1","summary":"Alice Nguyen","email":"alice.nguyen@northwind.example"},"escalation_level":1,"start":"2026-11-23T09:00:00Z","end":"2026-11-30T09:00:00Z"},
+			{"user":{"id":"PU9","summary":"Zed Contractor","email":"zed@contractor.example"},"escalation_level":2,"start":null,"end":null}],
+			"limit":100,"offset":0,"more":false}`))
+	}
+	src := newSource(t, srv, store, pagerduty.Config{}, &sleeps{})
+	rs := src.Check(ctx, map[string][]string{"PX7Q2LM": {"component:payments-api"}, "PNOPE00": {"component:ledger"}, "bad id": {"component:x"}})
+	got := map[string]string{}
+	for _, r := range rs {
+		state := "ok"
+		if !r.OK {
+			state = "FAIL: " + r.Fix
+		}
+		got[r.Check] = state + " | " + r.Detail
+	}
+	for check, want := range map[string]string{
+		"api key":                                 "ok | accepted by " + srv.URL + " (3 account abilities)",
+		"service PX7Q2LM (component:payments-api)": `ok | "payments-api"`,
+		"service PNOPE00 (component:ledger)":       "FAIL: no such service",
+		"service bad id (component:x)":             "FAIL: set pagerduty.com/service-id",
+		"people":                                   "FAIL: add a User entity",
+	} {
+		if !strings.HasPrefix(got[check], want) {
+			t.Errorf("%s: %q, want prefix %q", check, got[check], want)
+		}
+	}
+	if !strings.Contains(got["people"], "1 of 2 people on call now are catalog users; not in the catalog: zed@contractor.example") {
+		t.Errorf("people: %q", got["people"])
+	}
+
+	// A refused key stops the check at the first step, without the key.
+	bad := pagerduty.Config{Token: "wrong-key", APIURL: srv.URL}
+	src2, err := pagerduty.New(bad, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs = src2.Check(ctx, nil)
+	if len(rs) != 1 || rs[0].OK || !strings.Contains(rs[0].Fix, "REST API key") || strings.Contains(rs[0].Detail, "wrong-key") {
+		t.Errorf("refused key: %+v", rs)
+	}
+}
