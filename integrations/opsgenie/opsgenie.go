@@ -1,7 +1,9 @@
 // Package opsgenie tells who is on call for an owner from Opsgenie: the
 // schedules of the team its opsgenie.com/team annotation names (or the one
 // schedule opsgenie.com/schedule names), read from each schedule's final
-// timeline — who is on call now, until when, and who is next. Opsgenie
+// timeline — who is on call now, until when, and who is next — at the level
+// the team's escalation notifies each schedule (its rules in order of
+// delay: the first notified is level 1). Opsgenie
 // users (whose usernames are e-mail addresses) are matched to catalog users
 // by e-mail so that replies can mention them in chat.
 //
@@ -21,10 +23,13 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/opsgenie/opsgenie-go-sdk-v2/client"
+	"github.com/opsgenie/opsgenie-go-sdk-v2/escalation"
+	"github.com/opsgenie/opsgenie-go-sdk-v2/og"
 	"github.com/opsgenie/opsgenie-go-sdk-v2/schedule"
 	"github.com/sirupsen/logrus"
 
@@ -36,7 +41,8 @@ const provider = "opsgenie"
 
 // Source answers who is on call from Opsgenie.
 type Source struct {
-	schedules *schedule.Client
+	schedules   *schedule.Client
+	escalations *escalation.Client
 	cfg       Config
 	people    *oncall.Directory
 	log       *slog.Logger
@@ -85,14 +91,19 @@ func New(cfg Config, cat oncall.Users, log *slog.Logger, opts ...Option) (*Sourc
 	quiet := logrus.New()
 	quiet.SetOutput(io.Discard)
 	quiet.SetLevel(logrus.PanicLevel)
-	s.schedules, err = schedule.NewClient(&client.Config{
-		ApiKey:         cfg.APIKey,
-		OpsGenieAPIURL: client.ApiUrl(u.Host),
-		HttpClient:     &http.Client{Transport: schemeTransport{scheme: u.Scheme, base: rt}},
-		RetryPolicy:    noRetry,
-		Logger:         quiet,
-	})
-	if err != nil {
+	conf := func() *client.Config {
+		return &client.Config{
+			ApiKey:         cfg.APIKey,
+			OpsGenieAPIURL: client.ApiUrl(u.Host),
+			HttpClient:     &http.Client{Transport: schemeTransport{scheme: u.Scheme, base: rt}},
+			RetryPolicy:    noRetry,
+			Logger:         quiet,
+		}
+	}
+	if s.schedules, err = schedule.NewClient(conf()); err != nil {
+		return nil, fmt.Errorf("opsgenie: create client: %w", err)
+	}
+	if s.escalations, err = escalation.NewClient(conf()); err != nil {
 		return nil, fmt.Errorf("opsgenie: create client: %w", err)
 	}
 	return s, nil
@@ -170,9 +181,10 @@ func (s *Source) OnCall(ctx context.Context, o *catalog.Ownership) (*catalog.OnC
 	if err != nil {
 		return nil, err
 	}
+	levels := s.levels(ctx, team)
 	oc := &catalog.OnCall{AsOf: now}
 	for _, tl := range timelines {
-		nowShifts, next := tl.shifts(now, people)
+		nowShifts, next := tl.shifts(now, people, levels.of(tl))
 		oc.Now = append(oc.Now, nowShifts...)
 		oc.Next = append(oc.Next, next...)
 	}
@@ -239,10 +251,8 @@ func (tl timeline) emails() []string {
 }
 
 // shifts are the periods covering now and, per rotation, the first to
-// start after now. Opsgenie schedules have no escalation levels: every
-// shift is level 1 (the team's escalation policy, not read here, orders
-// schedules).
-func (tl timeline) shifts(now time.Time, people map[string]catalog.Person) (nowShifts, next []catalog.Shift) {
+// start after now, at the schedule's escalation level.
+func (tl timeline) shifts(now time.Time, people map[string]catalog.Person, level int) (nowShifts, next []catalog.Shift) {
 	rotations := tl.res.FinalTimeline.Rotations
 	for _, r := range rotations {
 		var first *catalog.Shift
@@ -258,7 +268,7 @@ func (tl timeline) shifts(now time.Time, people map[string]catalog.Person) (nowS
 			if p.Type == "override" {
 				sched += " (override)"
 			}
-			sh := catalog.Shift{Person: who, Level: 1, Schedule: sched, Source: provider,
+			sh := catalog.Shift{Person: who, Level: level, Schedule: sched, Source: provider,
 				Start: p.StartDate.UTC(), End: p.EndDate.UTC()}
 			if !p.StartDate.After(now) {
 				nowShifts = append(nowShifts, sh)
@@ -271,6 +281,74 @@ func (tl timeline) shifts(now time.Time, people map[string]catalog.Person) (nowS
 		}
 	}
 	return nowShifts, next
+}
+
+// escalationLevels maps schedules (by id and by lower-cased name) to the
+// level at which an escalation notifies them.
+type escalationLevels map[string]int
+
+// of is tl's level: 1 when no escalation names its schedule.
+func (l escalationLevels) of(tl timeline) int {
+	info := tl.res.ScheduleInfo
+	for _, k := range []string{info.Id, strings.ToLower(info.Name), strings.ToLower(tl.name)} {
+		if n, ok := l[k]; ok && k != "" {
+			return n
+		}
+	}
+	return 1
+}
+
+// levels reads the escalations (those team owns, when team is set) and
+// numbers each one's rules by delay: the schedule notified first is level
+// 1, the one notified after the next delay level 2, and so on. Opsgenie
+// schedules carry no level of their own: it is the escalation's order.
+// The escalations only refine the answer: when they cannot be read, every
+// schedule is level 1 and the lookup goes on.
+func (s *Source) levels(ctx context.Context, team string) escalationLevels {
+	res, err := s.escalations.List(ctx)
+	if err != nil {
+		s.log.WarnContext(ctx, "opsgenie escalations not read; every schedule is shown at level 1", "error", s.apiError(ctx, "list escalations", err).Error())
+		return nil
+	}
+	out := escalationLevels{}
+	for _, esc := range res.Escalations {
+		if team != "" && (esc.OwnerTeam == nil || !(strings.EqualFold(esc.OwnerTeam.Name, team) || esc.OwnerTeam.Id == team)) {
+			continue
+		}
+		rules := make([]escalation.Rule, len(esc.Rules))
+		copy(rules, esc.Rules)
+		sort.SliceStable(rules, func(i, j int) bool { return delay(rules[i].Delay) < delay(rules[j].Delay) })
+		level, last := 0, time.Duration(-1)
+		for _, r := range rules {
+			if d := delay(r.Delay); d != last {
+				level, last = level+1, d
+			}
+			if r.Recipient.Type != "schedule" {
+				continue
+			}
+			for _, k := range []string{r.Recipient.Id, strings.ToLower(r.Recipient.Name)} {
+				if k == "" {
+					continue
+				}
+				if have, ok := out[k]; !ok || level < have {
+					out[k] = level
+				}
+			}
+		}
+	}
+	return out
+}
+
+// delay is an escalation rule's delay as a duration.
+func delay(d escalation.EscalationDelay) time.Duration {
+	unit := time.Minute
+	switch d.TimeUnit {
+	case og.Hours:
+		unit = time.Hour
+	case og.Days:
+		unit = 24 * time.Hour
+	}
+	return time.Duration(d.TimeAmount) * unit
 }
 
 // recipient is the person a period names; false for nobody ("none").

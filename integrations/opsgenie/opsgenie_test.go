@@ -100,6 +100,8 @@ func (f *fakeOG) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/v2/schedules":
 		w.Write(fixture(f.t, "schedules.json"))
+	case "/v2/escalations":
+		w.Write(fixture(f.t, "escalations.json"))
 	case "/v2/schedules/" + sreID + "/timeline":
 		timeline("id")
 		w.Write(fixture(f.t, "timeline.json"))
@@ -188,7 +190,7 @@ func TestOnCallByTeam(t *testing.T) {
 		t.Errorf("lena = %+v, want the catalog user's chat ids", p)
 	}
 	// Only the team's enabled schedule is read.
-	if f.count("/v2/schedules") != 1 || f.count("/v2/schedules/"+sreID+"/timeline") != 1 || len(f.requests) != 2 {
+	if f.count("/v2/schedules") != 1 || f.count("/v2/schedules/"+sreID+"/timeline") != 1 || f.count("/v2/escalations") != 1 || len(f.requests) != 3 {
 		t.Errorf("requests %v", f.requests)
 	}
 }
@@ -423,5 +425,43 @@ func TestCheck(t *testing.T) {
 	rs = bad.Check(ctx, nil, nil)
 	if len(rs) != 1 || rs[0].OK || !strings.Contains(rs[0].Fix, "API integration") {
 		t.Errorf("refused key: %+v", rs)
+	}
+}
+
+// The escalation's order gives the levels: a schedule notified after a
+// delay is level 2; escalations that cannot be read leave level 1.
+func TestEscalationLevels(t *testing.T) {
+	store := openCatalog(t)
+	f, srv := newFakeOG(t)
+	src := newSource(t, srv, store, opsgenie.Config{}, &sleeps{})
+	f.override["/v2/escalations"] = func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"data":[{"id":"e1","name":"sre-oncall_escalation","ownerTeam":{"id":"c1a8f3e2-7d44-4b0e-a9c6-5e2f1d3b8a10","name":"sre-oncall"},
+			"rules":[
+				{"condition":"if-not-acked","notifyType":"default","delay":{"timeAmount":0,"timeUnit":"minutes"},"recipient":{"type":"user","id":"u1","username":"lead@northwind.example"}},
+				{"condition":"if-not-acked","notifyType":"default","delay":{"timeAmount":5,"timeUnit":"minutes"},"recipient":{"type":"schedule","id":"` + sreID + `","name":"SRE schedule"}}]},
+			{"id":"e2","name":"other-team","ownerTeam":{"id":"x","name":"other"},
+			"rules":[{"condition":"if-not-acked","notifyType":"default","delay":{"timeAmount":0,"timeUnit":"minutes"},"recipient":{"type":"schedule","id":"` + sreID + `","name":"SRE schedule"}}]}],
+			"took":0.01,"requestId":"r"}`))
+	}
+	oc, err := src.OnCall(context.Background(), ownership(t, store, "observability-stack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sh := range append(oc.Now, oc.Next...) {
+		if sh.Level != 2 {
+			t.Errorf("%s: level %d, want 2 (the team's escalation notifies the schedule after 5 minutes; another team's escalation does not count)", sh.Schedule, sh.Level)
+		}
+	}
+
+	f.override["/v2/escalations"] = func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		w.Write([]byte(`{"message":"Key has insufficient access","took":0.001,"requestId":"r"}`))
+	}
+	oc, err = src.OnCall(context.Background(), ownership(t, store, "observability-stack"))
+	if err != nil {
+		t.Fatalf("unreadable escalations failed the lookup: %v", err)
+	}
+	if len(oc.Now) == 0 || oc.Now[0].Level != 1 {
+		t.Errorf("without escalations: %+v, want level 1", oc.Now)
 	}
 }
