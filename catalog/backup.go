@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,3 +129,21 @@ func (s *Store) CollectGarbage(ctx context.Context) (rewritten int, err error) {
 // Sizes reports the bytes the store takes: Badger's LSM tree and value
 // log (as Badger counts them).
 func (s *Store) Sizes() (lsm, vlog int64) { return s.db.Size() }
+
+// IndexBytes is the size of the search index directory (Bleve), segments
+// awaiting removal included: what it takes on disk.
+func (s *Store) IndexBytes() int64 {
+	var n int64
+	_ = filepath.WalkDir(s.indexDir(), func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // a segment removed while walking
+		}
+		if !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}

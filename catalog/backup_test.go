@@ -136,3 +136,16 @@ func TestSharedFileHelpers(t *testing.T) {
 		}
 	}
 }
+
+func TestIndexBytes(t *testing.T) {
+	s := openTestStore(t)
+	before := s.IndexBytes()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"c.yaml": component("checkout", "team-a", "takes orders")})
+	if _, err := s.Ingest(context.Background(), "repo", []string{dir}); err != nil {
+		t.Fatal(err)
+	}
+	if after := s.IndexBytes(); after <= 0 || after == before {
+		t.Errorf("index bytes %d before, %d after an ingest", before, after)
+	}
+}

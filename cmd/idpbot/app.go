@@ -15,6 +15,7 @@ import (
 	"github.com/idpbot/idpbot/actions"
 	"github.com/idpbot/idpbot/bot"
 	"github.com/idpbot/idpbot/catalog"
+	"github.com/idpbot/idpbot/integrations/apimetrics"
 	"github.com/idpbot/idpbot/integrations/oncall"
 	"github.com/idpbot/idpbot/integrations/opsgenie"
 	"github.com/idpbot/idpbot/integrations/pagerduty"
@@ -45,6 +46,9 @@ type app struct {
 	facts   *scoring.FactStore
 	tracker *scoring.Tracker
 	reg     *prometheus.Registry
+	// api counts the calls to the platforms (Slack, Discord, PagerDuty,
+	// Opsgenie, GitHub).
+	api *apimetrics.Metrics
 }
 
 // appOptions are the command-line settings that override the config file.
@@ -127,6 +131,9 @@ func newApp(ctx context.Context, g *globals, cfg *config) (_ *app, err error) {
 	a.log = slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level}))
 
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if a.api, err = apimetrics.New(a.reg); err != nil {
+		return nil, err
+	}
 	if a.store, err = catalog.Open(ctx, cfg.DataDir, catalog.Options{Logger: a.log.With("component", "catalog")}); err != nil {
 		return nil, err
 	}
@@ -180,7 +187,7 @@ func newApp(ctx context.Context, g *globals, cfg *config) (_ *app, err error) {
 	if a.tracker != nil {
 		latest = a.tracker.Latest
 	}
-	if a.oncall, err = onCallSource(cfg, a.store, a.log); err != nil {
+	if a.oncall, err = onCallSource(cfg, a.store, a.api, a.log); err != nil {
 		return nil, err
 	}
 	a.notifier = newChatNotifier(a.reg)
@@ -205,17 +212,17 @@ func newApp(ctx context.Context, g *globals, cfg *config) (_ *app, err error) {
 // onCallSource composes the on-call sources: PagerDuty and Opsgenie when
 // configured (each behind the freshness cache), the catalog's rotations
 // otherwise.
-func onCallSource(cfg *config, store *catalog.Store, log *slog.Logger) (*oncall.Multi, error) {
+func onCallSource(cfg *config, store *catalog.Store, api *apimetrics.Metrics, log *slog.Logger) (*oncall.Multi, error) {
 	m := &oncall.Multi{Rotations: rotations.New(store, rotations.WithLogger(log.With("component", "rotations"))), Log: log.With("component", "oncall")}
 	if cfg.PagerDuty.Token != "" {
-		pd, err := pagerduty.New(cfg.PagerDuty, store, log.With("component", "pagerduty"))
+		pd, err := pagerduty.New(cfg.PagerDuty, store, log.With("component", "pagerduty"), pagerduty.WithTransport(api.Transport("pagerduty", nil)))
 		if err != nil {
 			return nil, err
 		}
 		m.PagerDuty = oncall.NewCached(pd, "pagerduty", cfg.PagerDuty.Cache, log.With("component", "pagerduty"))
 	}
 	if cfg.Opsgenie.APIKey != "" {
-		og, err := opsgenie.New(cfg.Opsgenie, store, log.With("component", "opsgenie"))
+		og, err := opsgenie.New(cfg.Opsgenie, store, log.With("component", "opsgenie"), opsgenie.WithTransport(api.Transport("opsgenie", nil)))
 		if err != nil {
 			return nil, err
 		}
@@ -327,5 +334,7 @@ func (a *app) registerStoreMetrics() {
 			func() float64 { lsm, _ := a.store.Sizes(); return float64(lsm) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idpbot_store_vlog_bytes", Help: "Bytes of the store's value log (Badger); garbage collected hourly."},
 			func() float64 { _, vlog := a.store.Sizes(); return float64(vlog) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "idpbot_index_bytes", Help: "Bytes of the search index on disk (Bleve)."},
+			func() float64 { return float64(a.store.IndexBytes()) }),
 	)
 }

@@ -207,7 +207,7 @@ func TestServeHealthMetricsAndGracefulStop(t *testing.T) {
 		t.Errorf("/readyz: %d %q", code, body)
 	}
 	if code, body := get("/metrics"); code != 200 || !strings.Contains(body, "go_goroutines") ||
-		!strings.Contains(body, "idpbot_catalog_entities 72") || !strings.Contains(body, "idpbot_store_lsm_bytes") {
+		!strings.Contains(body, "idpbot_catalog_entities 72") || !strings.Contains(body, "idpbot_store_lsm_bytes") || !strings.Contains(body, "idpbot_index_bytes") {
 		t.Errorf("/metrics: %d\n%s", code, body)
 	}
 	if code := s.stop(t); code != 0 {
