@@ -89,6 +89,14 @@ defaulting to the mounted files and the gitSync paths.
 {{- $_ = set $cfg $section $sec }}
 {{- end }}
 {{- end }}
+{{- if and .Values.gitSync.enabled .Values.gitSync.sidecar }}
+{{- /* The sidecar keeps the checkout current: read the catalog as often. */}}
+{{- $cat := get $cfg "catalog" | default dict }}
+{{- if not (hasKey $cat "interval") }}
+{{- $_ = set $cat "interval" .Values.gitSync.period }}
+{{- end }}
+{{- $_ = set $cfg "catalog" $cat }}
+{{- end }}
 {{- toYaml $cfg }}
 {{- end }}
 
