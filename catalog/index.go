@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"unicode"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
+	"golang.org/x/sync/errgroup"
 )
 
 // The full-text index is derived from the store. Its mapping is static and
@@ -114,30 +114,6 @@ func loadAnalyzers(m *mapping.IndexMappingImpl) (*analyzers, error) {
 	return a, nil
 }
 
-// openIndex opens the index at dir, creating it when absent. created reports
-// a new (empty) index, which the caller fills from the store.
-func openIndex(dir string) (idx bleve.Index, created bool, err error) {
-	idx, err = bleve.Open(dir)
-	if err == nil {
-		return idx, false, nil
-	}
-	if !errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
-		// A damaged index is derived data: start it again from the store.
-		if rmErr := os.RemoveAll(dir); rmErr != nil {
-			return nil, false, fmt.Errorf("open index %s: %w (and cannot remove it: %v)", dir, err, rmErr)
-		}
-	}
-	m, err := indexMapping()
-	if err != nil {
-		return nil, false, err
-	}
-	idx, err = bleve.New(dir, m)
-	if err != nil {
-		return nil, false, fmt.Errorf("create index %s: %w", dir, err)
-	}
-	return idx, true, nil
-}
-
 // leadingWord is the run of letters and digits a name starts with: a name
 // starts with a typed word (letters and digits only) exactly when this does.
 func leadingWord(name string) string {
@@ -151,18 +127,24 @@ func leadingWord(name string) string {
 // dictionary lookup per term and segment, and prefix and fuzzy terms expand
 // per segment, so a large ingest (which writes a segment per batch) ends
 // with this merge; it runs while the store applies the ingest.
-func compactIndex(ctx context.Context, idx bleve.Index) error {
-	a, err := idx.Advanced()
-	if err != nil {
-		return err
+func compactIndex(ctx context.Context, ix *shardedIndex) error {
+	var g errgroup.Group
+	for _, idx := range ix.shards {
+		g.Go(func() error {
+			a, err := idx.Advanced()
+			if err != nil {
+				return err
+			}
+			sc, ok := a.(*scorch.Scorch)
+			if !ok {
+				return nil
+			}
+			mo := mergeplan.SingleSegmentMergePlanOptions
+			mo.SegmentsPerMergeTask = 1000
+			return sc.ForceMerge(ctx, &mo)
+		})
 	}
-	sc, ok := a.(*scorch.Scorch)
-	if !ok {
-		return nil
-	}
-	mo := mergeplan.SingleSegmentMergePlanOptions
-	mo.SegmentsPerMergeTask = 1000
-	return sc.ForceMerge(ctx, &mo)
+	return g.Wait()
 }
 
 // indexDocument builds the index document of e directly (no reflection), with

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/blevesearch/bleve/v2"
 	"github.com/dgraph-io/badger/v4"
 )
 
@@ -109,7 +108,7 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string, opts 
 	if err == nil && st.indexed > s.batchSize {
 		// Merge the batches' segments into one while the store applies.
 		merged := make(chan error, 1)
-		go func(idx bleve.Index) { merged <- compactIndex(ctx, idx) }(s.index)
+		go func(idx *shardedIndex) { merged <- compactIndex(ctx, idx) }(s.index)
 		defer func() {
 			if err := <-merged; err != nil {
 				s.log.Warn("merge the search index", "error", err)
@@ -221,7 +220,7 @@ type staging struct {
 	files    int
 
 	wb      *badger.WriteBatch
-	batch   *bleve.Batch
+	batch   *indexBatch
 	pending int
 	indexed int // documents handed to the index
 	// Full batches go to the writer goroutine, which makes the journal
@@ -241,7 +240,7 @@ type docPlace struct {
 // documents.
 type stagedBatch struct {
 	wb    *badger.WriteBatch
-	index *bleve.Batch
+	index *indexBatch
 	last  bool
 }
 

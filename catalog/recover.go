@@ -220,7 +220,7 @@ func (s *Store) rebuildIndex(ctx context.Context, gen uint64) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("remove index: %w", err)
 	}
-	idx, _, err := openIndex(dir)
+	idx, _, err := openShards(dir, s.opts.indexShards())
 	if err != nil {
 		return err
 	}

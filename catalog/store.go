@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/blevesearch/bleve/v2"
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
 )
@@ -33,6 +32,10 @@ type Options struct {
 	CacheMB int64
 	// Workers parse descriptor files in parallel (default GOMAXPROCS).
 	Workers int
+	// IndexShards is the number of shards a new search index is split into
+	// (default DefaultIndexShards, at most 16); an existing index keeps its
+	// own.
+	IndexShards int
 }
 
 // Store is the catalog on disk: Badger holds the entities and their
@@ -42,7 +45,7 @@ type Options struct {
 // A Store is safe for concurrent use; ingests are serialised.
 type Store struct {
 	db    *badger.DB
-	index bleve.Index
+	index *shardedIndex
 	an    *analyzers
 	log   *slog.Logger
 	opts  Options
@@ -111,7 +114,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	idx, created, err := openIndex(filepath.Join(dir, "index"))
+	idx, created, err := openShards(filepath.Join(dir, "index"), opts.indexShards())
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -134,6 +137,13 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+func (o Options) indexShards() int {
+	if o.IndexShards <= 0 {
+		return DefaultIndexShards
+	}
+	return min(o.IndexShards, maxIndexShards)
 }
 
 // Close closes the index and the store.
