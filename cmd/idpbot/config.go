@@ -15,6 +15,7 @@ import (
 	"github.com/idpbot/idpbot/bot/discord"
 	"github.com/idpbot/idpbot/bot/httpapi"
 	"github.com/idpbot/idpbot/bot/slack"
+	"github.com/idpbot/idpbot/integrations/github"
 	"github.com/idpbot/idpbot/integrations/opsgenie"
 	"github.com/idpbot/idpbot/integrations/pagerduty"
 )
@@ -37,6 +38,7 @@ type config struct {
 	API          httpapi.Config     `yaml:"api"`
 	PagerDuty    pagerduty.Config   `yaml:"pagerduty"`
 	Opsgenie     opsgenie.Config    `yaml:"opsgenie"`
+	GitHub       github.Config      `yaml:"github"`
 	Log          logConfig          `yaml:"log"`
 	Buttons      buttonsConfig      `yaml:"buttons"`
 }
@@ -182,6 +184,9 @@ func (c *config) validate() error {
 			errs = append(errs, err)
 		}
 	}
+	if err := c.GitHub.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.API.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -224,6 +229,11 @@ func (c *config) applyEnv(getenv func(string) string) {
 	set(&c.Discord.PublicKey, "DISCORD_PUBLIC_KEY")
 	set(&c.Discord.APIURL, "DISCORD_API_URL")
 	set(&c.Discord.GuildID, "DISCORD_GUILD_ID")
+	if g := &c.GitHub; g.Enabled() && g.Token == "" && g.App == (github.AppConfig{}) {
+		// Discovery is configured without credentials: the conventional
+		// variable (GITHUB_TOKEN is only read for it, not on its own).
+		g.Token = getenv("GITHUB_TOKEN")
+	}
 	if tok := getenv("IDPBOT_API_TOKEN"); tok != "" {
 		c.API.Tokens = append(c.API.Tokens, httpapi.Token{Name: "env", Token: tok, Scopes: []string{httpapi.ScopeRead, httpapi.ScopeFactsWrite}})
 	}

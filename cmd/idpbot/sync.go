@@ -9,7 +9,8 @@ import (
 )
 
 // startSyncs schedules the catalog's sources on sched: the catalog files
-// every catalog.interval (when set). A sync that changes the catalog asks
+// every catalog.interval (when set), the GitHub discovery at start and
+// every github.interval (when configured). A sync that changes the catalog asks
 // the scorecards to be evaluated again.
 func (a *app) startSyncs(ctx context.Context, sched gocron.Scheduler) (*syncer.Syncer, error) {
 	m, err := syncer.NewMetrics(a.reg)
@@ -21,7 +22,15 @@ func (a *app) startSyncs(ctx context.Context, sched gocron.Scheduler) (*syncer.S
 		onChange = a.tracker.Changed
 	}
 	s := syncer.New(sched, m, a.log.With("component", "sync"), onChange)
-	for _, j := range a.syncJobs() {
+	jobs := a.syncJobs()
+	gh, err := a.githubJob()
+	if err != nil {
+		return nil, err
+	}
+	if gh != nil {
+		jobs = append(jobs, *gh)
+	}
+	for _, j := range jobs {
 		if err := s.Add(ctx, j); err != nil {
 			return nil, err
 		}
