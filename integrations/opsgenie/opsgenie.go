@@ -43,10 +43,10 @@ const provider = "opsgenie"
 type Source struct {
 	schedules   *schedule.Client
 	escalations *escalation.Client
-	cfg       Config
-	people    *oncall.Directory
-	log       *slog.Logger
-	now       func() time.Time
+	cfg         Config
+	people      *oncall.Directory
+	log         *slog.Logger
+	now         func() time.Time
 }
 
 var _ oncall.Source = (*Source)(nil)

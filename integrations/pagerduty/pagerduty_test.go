@@ -433,7 +433,7 @@ func TestCheck(t *testing.T) {
 		got[r.Check] = state + " | " + r.Detail
 	}
 	for check, want := range map[string]string{
-		"api key":                                 "ok | accepted by " + srv.URL + " (3 account abilities)",
+		"api key": "ok | accepted by " + srv.URL + " (3 account abilities)",
 		"service PX7Q2LM (component:payments-api)": `ok | "payments-api"`,
 		"service PNOPE00 (component:ledger)":       "FAIL: no such service",
 		"service bad id (component:x)":             "FAIL: set pagerduty.com/service-id",
