@@ -207,6 +207,10 @@ func (in *Input) Help() string {
 	return b.String()
 }
 
+// Bounds says the input's min and max for people: "5 to 200 characters",
+// "15m to 8h", "at most 10"; "" when it has none. Chat forms show it.
+func (in *Input) Bounds() string { return in.rangeText() }
+
 func (in *Input) rangeText() string {
 	f := func(v float64) string {
 		if in.Type == TypeDuration {

@@ -26,6 +26,10 @@ type Config struct {
 	OnCall OnCall
 	// Notifier posts and updates approval messages (optional).
 	Notifier Notifier
+	// OnChange, when set, is called after every committed change of a run,
+	// with the run's action and the status it has now (metrics). It must
+	// not block.
+	OnChange func(action string, status Status)
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -38,6 +42,7 @@ type Config struct {
 // concurrent use; it assumes it is the only engine on its data directory
 // (Badger allows one process).
 type Engine struct {
+	onChange func(action string, status Status)
 	cat      Catalog
 	actions  map[string]*Action
 	order    []*Action
@@ -81,7 +86,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("actions: build executors: %s", strings.Join(msgs, "; "))
 	}
 	e := &Engine{cat: cfg.Catalog, actions: map[string]*Action{}, exec: execs, runs: runs, audit: NewAudit(aud),
-		oncall: cfg.OnCall, notifier: cfg.Notifier, now: cfg.Now, log: cfg.Logger, stop: make(chan struct{})}
+		oncall: cfg.OnCall, notifier: cfg.Notifier, onChange: cfg.OnChange, now: cfg.Now, log: cfg.Logger, stop: make(chan struct{})}
 	if e.now == nil {
 		e.now = time.Now
 	}

@@ -65,6 +65,14 @@ func TestConcurrentApprovalsExecuteOnce(t *testing.T) {
 	if last.Status != actions.StatusSucceeded || !last.Final || last.Ref != "msg-"+r.ID || last.Requester.SlackID == "" || len(last.Approvals) != 1 {
 		t.Errorf("last message = %+v", last)
 	}
+	// Every committed change was reported once, in order: the 99 clicks
+	// that changed nothing were not.
+	e.mu.Lock()
+	changes := strings.Join(e.changes, " ")
+	e.mu.Unlock()
+	if want := "restart-service:awaiting_approval restart-service:approved restart-service:running restart-service:succeeded"; changes != want {
+		t.Errorf("OnChange reported %q, want %q", changes, want)
+	}
 	if err := e.eng.Audit().Verify(ctx); err != nil {
 		t.Error(err)
 	}

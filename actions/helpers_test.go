@@ -222,6 +222,9 @@ type env struct {
 	recv  *receiver
 	note  *recorder
 	man   *manual
+	// changes are the statuses OnChange reported, in order.
+	mu      sync.Mutex
+	changes []string
 }
 
 func newEnv(t testing.TB) *env {
@@ -282,7 +285,12 @@ func (e *env) start() {
 		})},
 		OnCall:   rotations.New(e.store, rotations.WithClock(e.clk.Now)),
 		Notifier: e.note,
-		Now:      e.clk.Now,
+		OnChange: func(action string, status actions.Status) {
+			e.mu.Lock()
+			e.changes = append(e.changes, action+":"+string(status))
+			e.mu.Unlock()
+		},
+		Now: e.clk.Now,
 	})
 	if err != nil {
 		e.t.Fatal(err)

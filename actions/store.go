@@ -129,9 +129,12 @@ func unknownRun(id string) error {
 	return userErr(ErrUnknownRun, "list runs with /idp runs", "no run %q", clip(id, 40))
 }
 
-// changed moves the run's audit events into the chain and updates its
-// message.
+// changed reports the change of a run, moves its audit events into the
+// chain and updates its message.
 func (e *Engine) changed(ctx context.Context, r *Run) {
+	if e.onChange != nil {
+		e.onChange(r.Action, r.Status)
+	}
 	if err := e.flushAudit(context.WithoutCancel(ctx)); err != nil {
 		e.log.ErrorContext(ctx, "audit: flush outbox", slog.String("run_id", r.ID), slog.Any("error", err))
 	}

@@ -38,7 +38,8 @@ func actionCommands(r *Router) []*Command {
 		{
 			Name: "run", Summary: "request a self-service action (approvers are asked in the channel)",
 			Help: "Checks the inputs and your right to ask, then posts the approval request in the channel; " +
-				"the action runs once when the required approvers have approved. Inputs are name=value; quote values with spaces.",
+				"the action runs once when the required approvers have approved. Inputs are name=value; quote values with spaces. " +
+				"In Slack and Discord, when required inputs are missing, a form opens for them.",
 			Args:     []Arg{{Name: "action", Help: "the action (see /idp actions)", Required: true}, {Name: "inputs", Help: "name=value pairs", Rest: true}},
 			Examples: []string{`run restart-service service=payments-api env=prod reason="OOM loop"`},
 			Run:      r.runAction,
@@ -121,6 +122,13 @@ func (r *Router) listActions(ctx context.Context, c *Call) (*Reply, error) {
 		}
 		rep.Blocks = append(rep.Blocks, &Section{Text: t})
 	}
+	// A button per action runs it for whoever clicks; where the platform
+	// can (Slack, Discord), that opens the form of its inputs.
+	var run []Button
+	for _, a := range avail {
+		run = append(run, Button{Label: "Run " + a.Action.ID, Command: "run " + a.Action.ID})
+	}
+	rep.Blocks = append(rep.Blocks, &Actions{Buttons: run})
 	return rep, nil
 }
 
@@ -150,8 +158,18 @@ func (r *Router) runAction(ctx context.Context, c *Call) (*Reply, error) {
 	id := c.Args.Words[0]
 	in, err := r.actions.Bind(ctx, id, params)
 	if err != nil {
+		if rep, ok, ferr := r.offerForm(ctx, c, me, params, err); ferr != nil || ok {
+			return rep, ferr
+		}
 		return nil, actionError(c, err)
 	}
+	return r.requestRun(ctx, c, me, id, in)
+}
+
+// requestRun asks for a run of bound inputs, as me from the request's
+// channel, and answers with the run's message (the approval request
+// itself is posted in the channel by the engine's notifier).
+func (r *Router) requestRun(ctx context.Context, c *Call, me, id string, in actions.Inputs) (*Reply, error) {
 	origin := actions.Origin{Via: "chat", Platform: string(c.Request.Platform), Channel: c.Request.ChannelID}
 	run, err := r.actions.Request(ctx, me, id, in, origin)
 	if err != nil {

@@ -34,35 +34,49 @@ func NewSigner(key []byte) (*Signer, error) {
 // Sign returns the opaque value for payload: "b1." then the payload and a
 // 128-bit HMAC-SHA256 tag, both base64url. A 40-character command gives an
 // 80-character value.
-func (s *Signer) Sign(payload string) string {
-	p := base64.RawURLEncoding.EncodeToString([]byte(payload))
-	return buttonPrefix + p + "." + base64.RawURLEncoding.EncodeToString(s.mac(p))
-}
+func (s *Signer) Sign(payload string) string { return s.sign(buttonPrefix, payload) }
 
 // Verify returns the payload of a value made by Sign with the same key.
 func (s *Signer) Verify(value string) (string, error) {
-	rest, ok := strings.CutPrefix(value, buttonPrefix)
+	p, ok := s.verify(buttonPrefix, value)
 	if !ok {
 		return "", ErrBadButton
+	}
+	return p, nil
+}
+
+// sign makes a value of the kind prefix names ("b1." buttons, "f1." form
+// states). The prefix is part of what the tag covers, so a value of one
+// kind never passes for another.
+func (s *Signer) sign(prefix, payload string) string {
+	p := base64.RawURLEncoding.EncodeToString([]byte(payload))
+	return prefix + p + "." + base64.RawURLEncoding.EncodeToString(s.mac(prefix, p))
+}
+
+// verify returns the payload of a value made by sign with prefix.
+func (s *Signer) verify(prefix, value string) (string, bool) {
+	rest, ok := strings.CutPrefix(value, prefix)
+	if !ok {
+		return "", false
 	}
 	p, tag, ok := strings.Cut(rest, ".")
 	if !ok {
-		return "", ErrBadButton
+		return "", false
 	}
 	got, err := base64.RawURLEncoding.DecodeString(tag)
-	if err != nil || !hmac.Equal(got, s.mac(p)) {
-		return "", ErrBadButton
+	if err != nil || !hmac.Equal(got, s.mac(prefix, p)) {
+		return "", false
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(p)
 	if err != nil {
-		return "", ErrBadButton
+		return "", false
 	}
-	return string(payload), nil
+	return string(payload), true
 }
 
-func (s *Signer) mac(p string) []byte {
+func (s *Signer) mac(prefix, p string) []byte {
 	h := hmac.New(sha256.New, s.key)
-	h.Write([]byte(buttonPrefix))
+	h.Write([]byte(prefix))
 	h.Write([]byte(p))
 	return h.Sum(nil)[:buttonMACLen]
 }

@@ -358,7 +358,12 @@ func (r *Router) show(ctx context.Context, c *Call) (*Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return entityReply(e), nil
+	rep := entityReply(e)
+	if ov := r.overlayOf(ctx, c, e); ov != nil {
+		// After the card's main section: what actions changed on it.
+		rep.Blocks = append(rep.Blocks[:2], append([]Block{r.overlaySection(ctx, ov)}, rep.Blocks[2:]...)...)
+	}
+	return rep, nil
 }
 
 func entityReply(e *catalog.Entity) *Reply {

@@ -17,7 +17,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "idpbot_commands_total",
-			Help: "Commands handled, by platform, command and outcome (ok, user_error, internal_error).",
+			Help: "Commands handled, by platform, command and outcome (ok, form: a form was offered for missing inputs, user_error, internal_error).",
 		}, []string{"platform", "command", "outcome"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "idpbot_command_duration_seconds",

@@ -39,6 +39,11 @@ type Reply struct {
 	ReplaceOriginal bool
 	// IsError marks replies that report a problem (a console exits non-zero).
 	IsError bool
+	// Form, when set, asks for the inputs the command still needs. It is
+	// only made for a Request with Forms set; the front door shows it (a
+	// Slack or Discord modal) instead of the message, and renders the
+	// message (which says what is missing, with the usage) when it cannot.
+	Form *Form
 }
 
 // Block is one part of a reply: *Header, *Section, *Context, *Divider,

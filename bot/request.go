@@ -17,6 +17,11 @@ type Request struct {
 	// TeamID is the Slack workspace or Discord guild.
 	TeamID string
 	Text   string
+	// Forms says the front door can show a form in answer to this request
+	// (Slack gave a trigger_id; a Discord command or click that has not
+	// been answered yet). A command that lacks inputs then answers with
+	// Reply.Form instead of refusing.
+	Forms bool
 }
 
 // ChatUser is the person behind a request as the platform knows them.

@@ -193,6 +193,9 @@ type Config struct {
 	// Observe, when set, is told every answer: the request, the command
 	// that ran ("" when none did) and the reply (audit trails, tests).
 	Observe func(req *Request, command string, reply *Reply)
+	// Overlays, when set, gives what actions changed on an entity outside
+	// its catalog files (catalogexec.NewOverlays(store)); show lists it.
+	Overlays OverlaySource
 }
 
 // Router parses command text and runs commands.
@@ -211,6 +214,7 @@ type Router struct {
 	actions      ActionEngine
 	reports      reportCache
 	observe      func(req *Request, command string, reply *Reply)
+	overlays     OverlaySource
 	cmds         map[string]*Command
 	order        []*Command
 }
@@ -241,6 +245,7 @@ func NewRouter(cfg Config) (*Router, error) {
 		r.onCallBudget = time.Second
 	}
 	r.observe = cfg.Observe
+	r.overlays = cfg.Overlays
 	r.now = cfg.Now
 	if r.now == nil {
 		r.now = time.Now
@@ -391,13 +396,18 @@ func (r *Router) dispatch(ctx context.Context, req *Request) (name string, reply
 }
 
 // run calls the command, turning a panic into an internal error.
-func (r *Router) run(ctx context.Context, c *Call) (reply *Reply, err error) {
+func (r *Router) run(ctx context.Context, c *Call) (*Reply, error) {
+	return r.safely(c.Command.Name, func() (*Reply, error) { return c.Command.Run(ctx, c) })
+}
+
+// safely calls fn, turning a panic into an internal error.
+func (r *Router) safely(name string, fn func() (*Reply, error)) (reply *Reply, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("command %s panicked: %v\n%s", c.Command.Name, p, debug.Stack())
+			err = fmt.Errorf("command %s panicked: %v\n%s", name, p, debug.Stack())
 		}
 	}()
-	return c.Command.Run(ctx, c)
+	return fn()
 }
 
 func (r *Router) checkArgs(c *Call) error {
@@ -480,6 +490,9 @@ func (r *Router) unknownCommand(req *Request, typed string) error {
 
 func (r *Router) finish(ctx context.Context, req *Request, name string, start time.Time, reply *Reply, err error) *Reply {
 	outcome := "ok"
+	if err == nil && reply != nil && reply.Form != nil {
+		outcome = "form"
+	}
 	if err != nil {
 		if ue, ok := AsUserError(err); ok {
 			outcome = "user_error"

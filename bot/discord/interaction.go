@@ -60,6 +60,10 @@ func checkInteraction(in *discordgo.Interaction, appID string) error {
 		if _, ok := in.Data.(discordgo.MessageComponentInteractionData); !ok {
 			return fmt.Errorf("%w: no component data", ErrMalformed)
 		}
+	case discordgo.InteractionModalSubmit:
+		if _, ok := in.Data.(discordgo.ModalSubmitInteractionData); !ok {
+			return fmt.Errorf("%w: no modal data", ErrMalformed)
+		}
 	}
 	return nil
 }
@@ -137,6 +141,8 @@ func (fd *FrontDoor) interact(ctx context.Context, in *discordgo.Interaction, re
 		fd.autocomplete(ctx, in, respond)
 	case discordgo.InteractionMessageComponent:
 		fd.click(ctx, in, respond)
+	case discordgo.InteractionModalSubmit:
+		fd.modalSubmit(ctx, in, respond)
 	default:
 		rep := &bot.Reply{IsError: true, Text: "idpbot does not handle that kind of interaction."}
 		fd.send(ctx, respond, message(Render(rep, nil), false))
@@ -159,40 +165,40 @@ func message(m *Message, update bool) *response {
 	return &response{Type: t, Data: m.responseData(update)}
 }
 
-// command runs /idp <subcommand> and answers within the budget, or defers
-// (type 5) and edits the original response when the reply is ready.
+// command runs /idp <subcommand> and answers within the budget (with a
+// modal when the command asks for missing inputs), or defers (type 5) and
+// edits the original response when the reply is ready.
 func (fd *FrontDoor) command(ctx context.Context, in *discordgo.Interaction, respond responder) {
 	data := in.Data.(discordgo.ApplicationCommandInteractionData)
 	req := chatRequest(in)
 	text, public := fd.commandText(data)
 	req.Text = text
+	req.Forms = fd.cfg.AckBudget > 0 // a modal can only be the initial response
 	deferred := &response{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}
 	if !public {
 		deferred.Data = &deferredData{Flags: discordgo.MessageFlagsEphemeral}
 	}
 	fd.answer(ctx, req, respond,
 		func(ctx context.Context) *bot.Reply { return fd.router.Handle(ctx, req) },
-		func(rep *bot.Reply) *response {
-			return message(Render(rep, fd.router.ButtonValue), false)
-		},
+		func(rep *bot.Reply) *response { return fd.replyOrModal(rep, false) },
 		deferred,
 		func(ctx context.Context, rep *bot.Reply) error {
 			return fd.editOriginal(ctx, in, Render(rep, fd.router.ButtonValue))
 		})
 }
 
-// click runs the command behind a button: a new ephemeral message, or an
-// update of the message with the button when the reply replaces it. A
+// click runs the command behind a button: a new ephemeral message, an
+// update of the message with the button when the reply replaces it, or a
+// modal when the command asks for missing inputs. A
 // slow click is deferred (type 6) and finished by editing that message or
 // by a follow-up.
 func (fd *FrontDoor) click(ctx context.Context, in *discordgo.Interaction, respond responder) {
 	data := in.Data.(discordgo.MessageComponentInteractionData)
 	req := chatRequest(in)
+	req.Forms = fd.cfg.AckBudget > 0
 	fd.answer(ctx, req, respond,
 		func(ctx context.Context) *bot.Reply { return fd.router.Click(ctx, req, data.CustomID) },
-		func(rep *bot.Reply) *response {
-			return message(Render(rep, fd.router.ButtonValue), rep.ReplaceOriginal)
-		},
+		func(rep *bot.Reply) *response { return fd.replyOrModal(rep, rep.ReplaceOriginal) },
 		&response{Type: discordgo.InteractionResponseDeferredMessageUpdate},
 		func(ctx context.Context, rep *bot.Reply) error {
 			m := Render(rep, fd.router.ButtonValue)

@@ -120,22 +120,27 @@ type harness struct {
 	nowFunc func() time.Time
 }
 
-type harnessOpt func(*Config, *testCatalog)
+type harnessOpt func(*Config, *testCatalog, *bot.Config)
 
 func withAckBudget(d time.Duration) harnessOpt {
-	return func(c *Config, _ *testCatalog) { c.AckBudget = d }
+	return func(c *Config, _ *testCatalog, _ *bot.Config) { c.AckBudget = d }
 }
 
 // slow holds every catalog lookup until the returned channel is closed.
 func slow(gate chan struct{}) harnessOpt {
-	return func(c *Config, cat *testCatalog) {
+	return func(c *Config, cat *testCatalog, _ *bot.Config) {
 		c.AckBudget = time.Millisecond
 		cat.gate = gate
 	}
 }
 
 func withGuild() harnessOpt {
-	return func(c *Config, _ *testCatalog) { c.GuildID = testGuildID }
+	return func(c *Config, _ *testCatalog, _ *bot.Config) { c.GuildID = testGuildID }
+}
+
+// withActions gives the router an action engine.
+func withActions(eng bot.ActionEngine) harnessOpt {
+	return func(_ *Config, _ *testCatalog, rc *bot.Config) { rc.Actions = eng }
 }
 
 // testKeySeed derives the test key pair (fixed, so failures reproduce).
@@ -152,9 +157,6 @@ func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 		APIURL:        api.URL(),
 	}
 	cat := &testCatalog{Catalog: store}
-	for _, o := range opts {
-		o(&cfg, cat)
-	}
 	reg := prometheus.NewRegistry()
 	metrics, err := bot.NewMetrics(reg)
 	if err != nil {
@@ -162,7 +164,11 @@ func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	router := bottest.Router(t, cat, bot.Config{Metrics: metrics, Logger: log, Now: func() time.Time { return testNow }})
+	rcfg := bot.Config{Metrics: metrics, Logger: log, Now: func() time.Time { return testNow }}
+	for _, o := range opts {
+		o(&cfg, cat, &rcfg)
+	}
+	router := bottest.Router(t, cat, rcfg)
 	if err := router.Register(testCommands()...); err != nil {
 		t.Fatal(err)
 	}

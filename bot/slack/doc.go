@@ -3,8 +3,10 @@
 // interactivity (/slack/commands, /slack/interactivity), the Socket Mode
 // connection, the acknowledgement-within-3-seconds rule with deferred
 // delivery through response_url, rendering of bot.Reply as Block Kit within
-// Slack's limits, and the Web API calls the bot makes with its token
-// (users.info for identity, chat.postMessage and chat.update).
+// Slack's limits, forms as modals (views.open, and their view_submission
+// answered with inline errors or "clear"), and the Web API calls the bot
+// makes with its token (users.info for identity, chat.postMessage,
+// chat.postEphemeral and chat.update).
 //
 // It turns Slack input into a bot.Request, hands it to bot.Router, and
 // renders the bot.Reply; it knows nothing of the catalog.

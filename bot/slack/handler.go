@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -44,10 +45,21 @@ func (fd *FrontDoor) serveCommand(w http.ResponseWriter, r *http.Request) {
 		fd.reject(w, r, http.StatusBadRequest, err)
 		return
 	}
-	rep, late := fd.handleWithin(r.Context(), slashRequest(cmd), cmd.ResponseURL)
+	req := slashRequest(cmd)
+	trig := newTrigger(cmd.TriggerID)
+	later := func(ctx context.Context, rep *bot.Reply) { fd.answer(ctx, req, trig, cmd.ResponseURL, rep) }
+	rep, late := fd.handleWithin(r.Context(), req, later)
 	if late {
 		w.WriteHeader(http.StatusOK)
 		return
+	}
+	if rep.Form != nil {
+		// Acknowledge empty at once; the form opens right after
+		// (views.open), or the usage goes to response_url if it cannot.
+		if err := fd.goBackground(r.Context(), func(ctx context.Context) { later(ctx, rep) }); err == nil {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 	}
 	writeMessage(w, Message(rep, fd.router.ButtonValue))
 }
@@ -72,6 +84,14 @@ func (fd *FrontDoor) serveInteractivity(w http.ResponseWriter, r *http.Request) 
 	in, err := decodeInteraction([]byte(payload))
 	if err != nil {
 		fd.reject(w, r, http.StatusBadRequest, err)
+		return
+	}
+	if in.Type == string(slackapi.InteractionTypeViewSubmission) {
+		if resp := fd.submitView(r.Context(), in); resp != nil {
+			writeJSON(w, resp)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	if err := fd.interact(r.Context(), in); err != nil {
@@ -135,10 +155,10 @@ func (fd *FrontDoor) reject(w http.ResponseWriter, r *http.Request, status int, 
 var shuttingDown = &bot.Reply{IsError: true, Text: "idpbot is restarting; try again in a minute."}
 
 // handleWithin runs a command and returns its reply if it is ready within
-// the acknowledgement budget. Otherwise late is true and the reply goes to
-// responseURL when ready. The command runs with ctx's values, not its
+// the acknowledgement budget. Otherwise late is true and deliver gets the
+// reply when it is ready. The command runs with ctx's values, not its
 // cancellation: the acknowledgement does not stop it.
-func (fd *FrontDoor) handleWithin(ctx context.Context, req *bot.Request, responseURL string) (rep *bot.Reply, late bool) {
+func (fd *FrontDoor) handleWithin(ctx context.Context, req *bot.Request, deliver func(ctx context.Context, rep *bot.Reply)) (rep *bot.Reply, late bool) {
 	ready := make(chan *bot.Reply)
 	tooLate := make(chan struct{})
 	err := fd.goBackground(ctx, func(ctx context.Context) {
@@ -146,7 +166,7 @@ func (fd *FrontDoor) handleWithin(ctx context.Context, req *bot.Request, respons
 		select {
 		case ready <- rep:
 		case <-tooLate:
-			fd.deliver(ctx, req, responseURL, rep)
+			deliver(ctx, rep)
 		}
 	})
 	if err != nil {
@@ -166,8 +186,9 @@ func (fd *FrontDoor) handleWithin(ctx context.Context, req *bot.Request, respons
 }
 
 // interact runs a button click in the background and posts its reply to
-// the click's response_url. Payloads other than block_actions, and link
-// buttons, need nothing but the acknowledgement.
+// the click's response_url (or opens its form with the click's
+// trigger_id). Payloads other than block_actions, and link buttons, need
+// nothing but the acknowledgement.
 func (fd *FrontDoor) interact(ctx context.Context, in *interaction) error {
 	if in.Type != string(slackapi.InteractionTypeBlockActions) {
 		fd.log.DebugContext(ctx, "interaction ignored", "type", in.Type)
@@ -182,9 +203,23 @@ func (fd *FrontDoor) interact(ctx context.Context, in *interaction) error {
 		fd.log.WarnContext(ctx, "click ignored: no response_url", "request_id", req.ID, "user_id", req.User.ID)
 		return nil
 	}
+	trig := newTrigger(in.TriggerID)
+	req.Forms = trig.id != ""
 	return fd.goBackground(ctx, func(ctx context.Context) {
-		fd.deliver(ctx, req, in.ResponseURL, fd.router.Click(ctx, req, a.Value))
+		fd.answer(ctx, req, trig, in.ResponseURL, fd.router.Click(ctx, req, a.Value))
 	})
+}
+
+// writeJSON writes v as the 200 answer (a view_submission's response
+// action).
+func writeJSON(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "render answer", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
 }
 
 // writeMessage writes msg as the 200 answer of an acknowledgement.

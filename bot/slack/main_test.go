@@ -130,6 +130,13 @@ func (c *testCatalog) List(ctx context.Context, f catalog.Filter, limit int) ([]
 // newRouter returns the real router over cat, with metrics on reg.
 func newRouter(tb testing.TB, cat bot.Catalog, reg prometheus.Registerer) *bot.Router {
 	tb.Helper()
+	return newRouterConfig(tb, cat, reg, nil)
+}
+
+// newRouterConfig is newRouter with more of the configuration set by
+// config (when not nil).
+func newRouterConfig(tb testing.TB, cat bot.Catalog, reg prometheus.Registerer, config func(*bot.Config)) *bot.Router {
+	tb.Helper()
 	signer, err := bot.NewSigner(testKey)
 	if err != nil {
 		tb.Fatal(err)
@@ -140,7 +147,11 @@ func newRouter(tb testing.TB, cat bot.Catalog, reg prometheus.Registerer) *bot.R
 			tb.Fatal(err)
 		}
 	}
-	r, err := bot.NewRouter(bot.Config{Catalog: cat, Signer: signer, Metrics: m, Identity: bot.NewIdentity(cat, nil, 0)})
+	cfg := bot.Config{Catalog: cat, Signer: signer, Metrics: m, Identity: bot.NewIdentity(cat, nil, 0)}
+	if config != nil {
+		config(&cfg)
+	}
+	r, err := bot.NewRouter(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -161,10 +172,11 @@ type env struct {
 }
 
 type envOptions struct {
-	api  func(slacktest.Customize)
-	cfg  func(*Config)
-	cat  func(*testCatalog)
-	opts []Option
+	api    func(slacktest.Customize)
+	cfg    func(*Config)
+	cat    func(*testCatalog)
+	router func(*bot.Config)
+	opts   []Option
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -187,7 +199,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		o.cfg(&cfg)
 	}
 	opts := append([]Option{WithClock(func() time.Time { return testNow })}, o.opts...)
-	fd, err := New(cfg, newRouter(t, e.cat, e.reg), testLogger(t), opts...)
+	fd, err := New(cfg, newRouterConfig(t, e.cat, e.reg, o.router), testLogger(t), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

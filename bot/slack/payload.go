@@ -42,7 +42,74 @@ type interaction struct {
 		MessageTs string `json:"message_ts"`
 	} `json:"container"`
 	ResponseURL string   `json:"response_url"`
+	TriggerID   string   `json:"trigger_id"`
 	Actions     []action `json:"actions"`
+	// View is the submitted modal of a view_submission.
+	View view `json:"view"`
+}
+
+// view is the part of a submitted modal the bot reads: which form it is,
+// its signed state, its input blocks and their values.
+type view struct {
+	CallbackID      string      `json:"callback_id"`
+	PrivateMetadata string      `json:"private_metadata"`
+	Blocks          []viewBlock `json:"blocks"`
+	State           struct {
+		// Values holds block_id → action_id → value.
+		Values map[string]map[string]viewValue `json:"values"`
+	} `json:"state"`
+}
+
+type viewBlock struct {
+	Type    string `json:"type"`
+	BlockID string `json:"block_id"`
+}
+
+// viewValue is the state of one input: value for text and number inputs,
+// selected_option for a select.
+type viewValue struct {
+	Type           string `json:"type"`
+	Value          string `json:"value"`
+	SelectedOption *struct {
+		Value string `json:"value"`
+	} `json:"selected_option"`
+}
+
+// values are the submitted values of a form, by field name (block_id).
+func (v *view) values() map[string]string {
+	out := map[string]string{}
+	for blockID, actions := range v.State.Values {
+		val, ok := actions[formActionID]
+		if !ok {
+			continue
+		}
+		if val.SelectedOption != nil {
+			out[blockID] = val.SelectedOption.Value
+		} else {
+			out[blockID] = val.Value
+		}
+	}
+	return out
+}
+
+// firstInput is the block_id of the first input block ("" when none).
+func (v *view) firstInput() string {
+	for _, b := range v.Blocks {
+		if b.Type == "input" && b.BlockID != "" {
+			return b.BlockID
+		}
+	}
+	return ""
+}
+
+// hasInput reports whether the view has an input block with this id.
+func (v *view) hasInput(blockID string) bool {
+	for _, b := range v.Blocks {
+		if b.Type == "input" && b.BlockID == blockID {
+			return true
+		}
+	}
+	return false
 }
 
 // action is one element of a block_actions payload.
@@ -66,6 +133,15 @@ func decodeInteraction(payload []byte) (*interaction, error) {
 	}
 	if in.Type == "" {
 		return nil, fmt.Errorf("%w: no type", ErrMalformed)
+	}
+	if in.Type == string(slackapi.InteractionTypeViewSubmission) {
+		if in.User.ID == "" {
+			return nil, fmt.Errorf("%w: view_submission without user.id", ErrMalformed)
+		}
+		if len(in.View.Blocks) > maxModalBlocks || len(in.View.State.Values) > maxModalBlocks {
+			return nil, fmt.Errorf("%w: view of %d blocks", ErrMalformed, len(in.View.Blocks))
+		}
+		return &in, nil
 	}
 	if in.Type != string(slackapi.InteractionTypeBlockActions) {
 		return &in, nil
@@ -158,6 +234,7 @@ func slashRequest(cmd slackapi.SlashCommand) *bot.Request {
 		ChannelID: cmd.ChannelID,
 		TeamID:    team,
 		Text:      cmd.Text,
+		Forms:     cmd.TriggerID != "",
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 
 	slackapi "github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/idpbot/idpbot/bot"
 )
 
 // socketAckLimit is the largest Socket Mode acknowledgement, envelope
@@ -71,12 +73,17 @@ func (fd *FrontDoor) socketEvent(ctx context.Context, client *socketmode.Client,
 		if evt.Request == nil {
 			return
 		}
-		fd.ack(ctx, client, evt.Request.EnvelopeID, nil)
 		in, err := decodeInteraction(evt.Request.Payload)
 		if err != nil {
+			fd.ack(ctx, client, evt.Request.EnvelopeID, nil)
 			fd.log.WarnContext(ctx, "socket mode: interaction refused", "reason", err.Error())
 			return
 		}
+		if in.Type == string(slackapi.InteractionTypeViewSubmission) {
+			fd.socketSubmit(ctx, client, evt.Request.EnvelopeID, in)
+			return
+		}
+		fd.ack(ctx, client, evt.Request.EnvelopeID, nil)
 		if err := fd.interact(ctx, in); err != nil {
 			fd.log.WarnContext(ctx, "socket mode: click dropped", "reason", err.Error())
 		}
@@ -118,11 +125,18 @@ func (fd *FrontDoor) socketSlash(ctx context.Context, client *socketmode.Client,
 		fd.log.WarnContext(ctx, "socket mode: slash command refused", "reason", err.Error())
 		return
 	}
+	trig := newTrigger(cmd.TriggerID)
 	err := fd.goBackground(ctx, func(ctx context.Context) {
 		req := slashRequest(cmd)
-		rep, late := fd.handleWithin(ctx, req, cmd.ResponseURL)
+		later := func(ctx context.Context, rep *bot.Reply) { fd.answer(ctx, req, trig, cmd.ResponseURL, rep) }
+		rep, late := fd.handleWithin(ctx, req, later)
 		if late {
 			fd.ack(ctx, client, envelopeID, nil)
+			return
+		}
+		if rep.Form != nil {
+			fd.ack(ctx, client, envelopeID, nil)
+			later(ctx, rep)
 			return
 		}
 		msg := Message(rep, fd.router.ButtonValue)
@@ -135,6 +149,21 @@ func (fd *FrontDoor) socketSlash(ctx context.Context, client *socketmode.Client,
 	})
 	if err != nil {
 		fd.ack(ctx, client, envelopeID, Message(shuttingDown, nil))
+	}
+}
+
+// socketSubmit acknowledges a view_submission with its response action
+// (field errors, or clear) without blocking the event loop.
+func (fd *FrontDoor) socketSubmit(ctx context.Context, client *socketmode.Client, envelopeID string, in *interaction) {
+	err := fd.goBackground(ctx, func(ctx context.Context) {
+		if resp := fd.submitView(ctx, in); resp != nil {
+			fd.ack(ctx, client, envelopeID, resp)
+			return
+		}
+		fd.ack(ctx, client, envelopeID, nil)
+	})
+	if err != nil {
+		fd.ack(ctx, client, envelopeID, nil)
 	}
 }
 

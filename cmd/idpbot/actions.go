@@ -56,7 +56,11 @@ func newActionEngine(paths []string, store *catalog.Store, oc actions.OnCall, n 
 	if err != nil {
 		return nil, err
 	}
-	eng, err := actions.New(actions.Config{Catalog: store, Actions: acts, Executors: reg, OnCall: oc, Notifier: n,
+	var onChange func(string, actions.Status)
+	if cn, ok := n.(*chatNotifier); ok && cn != nil {
+		onChange = cn.count
+	}
+	eng, err := actions.New(actions.Config{Catalog: store, Actions: acts, Executors: reg, OnCall: oc, Notifier: n, OnChange: onChange,
 		Logger: log.With("component", "actions")})
 	if err != nil {
 		return nil, err
@@ -101,15 +105,21 @@ func (n *chatNotifier) doors() (*slack.FrontDoor, *discord.FrontDoor) {
 	return n.slack, n.discord
 }
 
+// count records a committed change of a run (the engine's OnChange:
+// notifications may merge two quick changes into one, so they are not
+// counted).
+func (n *chatNotifier) count(action string, status actions.Status) {
+	if n.runs != nil {
+		n.runs.WithLabelValues(action, string(status)).Inc()
+	}
+}
+
 // errNoChannel says a run has nowhere to be announced.
 var errNoChannel = errors.New("no chat channel to announce the run in (a console request, or the target's owner names no channel on a connected platform)")
 
 // Notify posts the run's message (ref "") or edits it (ref
 // "platform:channel:message").
 func (n *chatNotifier) Notify(ctx context.Context, m *actions.Message) (string, error) {
-	if n.runs != nil {
-		n.runs.WithLabelValues(m.Action, string(m.Status)).Inc()
-	}
 	s, d := n.doors()
 	rep := bot.RunMessage(m)
 	if m.Ref != "" {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/idpbot/idpbot/actions"
+	"github.com/idpbot/idpbot/actions/catalogexec"
 	"github.com/idpbot/idpbot/bot"
 	"github.com/idpbot/idpbot/catalog"
 	"github.com/idpbot/idpbot/integrations/apimetrics"
@@ -198,9 +199,15 @@ func newApp(ctx context.Context, g *globals, cfg *config) (_ *app, err error) {
 		}
 		engine = a.engine
 	}
+	// Annotations set by the catalog action executor show on /idp show
+	// (whether or not actions are loaded now: they may have been before).
+	overlays, err := catalogexec.NewOverlays(a.store)
+	if err != nil {
+		return nil, err
+	}
 	a.router, err = bot.NewRouter(bot.Config{
 		Catalog: a.store, Signer: signer, Identity: a.ident, OnCall: a.oncall,
-		Scorer: scorer, LatestReport: latest, Actions: engine,
+		Scorer: scorer, LatestReport: latest, Actions: engine, Overlays: overlays,
 		Logger: a.log.With("component", "bot"), Metrics: metrics,
 	})
 	if err != nil {

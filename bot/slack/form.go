@@ -1,0 +1,323 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/idpbot/idpbot/bot"
+)
+
+// Slack's modal limits (Block Kit reference: views, input blocks, select
+// menus; docs/slack.md lists them).
+const (
+	maxModalBlocks      = 100
+	maxModalTitleChars  = 24
+	maxModalButtonChars = 24
+	maxPrivateMetadata  = 3000
+	maxBlockIDChars     = 255
+	maxLabelChars       = 2000
+	maxHintChars        = 2000
+	maxPlaceholderChars = 150
+	maxSelectOptions    = 100
+	maxOptionTextChars  = 75
+	maxOptionValueChars = 150
+	maxInputChars       = 3000
+	// maxViewErrorChars bounds the text of one inline error (Slack shows
+	// it under the field).
+	maxViewErrorChars = 300
+)
+
+// triggerWindow is how long a trigger_id can open a modal.
+const triggerWindow = 3 * time.Second
+
+// FormCallbackID is the callback_id of idpbot's forms: a view_submission
+// with another one is not ours.
+const FormCallbackID = "idp-form"
+
+// formActionID is the action_id of every input of a form; the block_id is
+// the field's name.
+const formActionID = "value"
+
+// ModalView renders a form as a modal (views.open): a section with the
+// form's intro, then one input block per field, in order. The form's state
+// is the private_metadata. It fails when the form does not fit a modal.
+func ModalView(f *bot.Form) (slackapi.ModalViewRequest, error) {
+	switch {
+	case f == nil || len(f.Fields) == 0:
+		return slackapi.ModalViewRequest{}, errors.New("slack: a form without fields")
+	case len(f.Fields)+1 > maxModalBlocks:
+		return slackapi.ModalViewRequest{}, fmt.Errorf("slack: a form of %d fields does not fit a modal's %d blocks", len(f.Fields), maxModalBlocks)
+	case f.State == "" || len(f.State) > maxPrivateMetadata:
+		return slackapi.ModalViewRequest{}, fmt.Errorf("slack: a form state of %d characters does not fit private_metadata", len(f.State))
+	}
+	title := plainText(f.Title, maxModalTitleChars)
+	if title == "" {
+		title = "idpbot"
+	}
+	submit := plainText(f.Submit, maxModalButtonChars)
+	if submit == "" {
+		submit = "Send"
+	}
+	v := slackapi.ModalViewRequest{
+		Type:            slackapi.VTModal,
+		Title:           plainObject(title),
+		Submit:          plainObject(submit),
+		Close:           plainObject("Cancel"),
+		PrivateMetadata: f.State,
+		CallbackID:      FormCallbackID,
+	}
+	var blocks []slackapi.Block
+	if s, _, _ := mrkdwn(f.Intro, maxSectionChars); s != "" {
+		blocks = append(blocks, slackapi.NewSectionBlock(mdObject(s), nil, nil))
+	}
+	for _, fld := range f.Fields {
+		if fld.Name == "" || len(fld.Name) > maxBlockIDChars {
+			return slackapi.ModalViewRequest{}, fmt.Errorf("slack: field name %q is not a block_id", fld.Name)
+		}
+		label := plainText(fld.Label, maxLabelChars)
+		if label == "" {
+			label = fld.Name
+		}
+		var hint *slackapi.TextBlockObject
+		if h := plainText(fld.Hint, maxHintChars); h != "" {
+			hint = plainObject(h)
+		}
+		b := slackapi.NewInputBlock(fld.Name, plainObject(label), hint, formElement(fld))
+		b.Optional = !fld.Required
+		blocks = append(blocks, b)
+	}
+	v.Blocks = slackapi.Blocks{BlockSet: blocks}
+	return v, nil
+}
+
+// formElement is the element of one field: a number input, a select of
+// its choices, or a text input (choices Slack cannot list are typed).
+func formElement(fld bot.FormField) slackapi.BlockElement {
+	switch fld.Kind {
+	case bot.FieldNumber:
+		el := slackapi.NewNumberInputBlockElement(placeholder(fld.Placeholder), formActionID, true)
+		if _, err := strconv.ParseFloat(fld.Value, 64); err == nil {
+			el.InitialValue = fld.Value
+		}
+		if fld.Min != nil {
+			el.MinValue = strconv.FormatFloat(*fld.Min, 'f', -1, 64)
+		}
+		if fld.Max != nil {
+			el.MaxValue = strconv.FormatFloat(*fld.Max, 'f', -1, 64)
+		}
+		return el
+	case bot.FieldChoice:
+		if sel, ok := selectElement(fld); ok {
+			return sel
+		}
+	}
+	el := slackapi.NewPlainTextInputBlockElement(placeholder(fld.Placeholder), formActionID)
+	el.Multiline = fld.Multiline
+	if !fld.Secret {
+		el.InitialValue = cut(fld.Value, maxInputChars)
+	}
+	if fld.Min != nil && *fld.Min >= 1 && *fld.Min <= maxInputChars {
+		el.MinLength = int(*fld.Min)
+	}
+	if fld.Max != nil && *fld.Max >= 1 {
+		el.MaxLength = int(min(*fld.Max, maxInputChars))
+	}
+	return el
+}
+
+// selectElement is a static_select of the field's choices, the one equal
+// to its value selected; false when they do not fit one.
+func selectElement(fld bot.FormField) (*slackapi.SelectBlockElement, bool) {
+	if len(fld.Choices) == 0 || len(fld.Choices) > maxSelectOptions {
+		return nil, false
+	}
+	var opts []*slackapi.OptionBlockObject
+	var initial *slackapi.OptionBlockObject
+	for _, c := range fld.Choices {
+		if c.Value == "" || len(c.Value) > maxOptionValueChars {
+			return nil, false
+		}
+		label := plainText(c.Label, maxOptionTextChars)
+		if label == "" {
+			label = plainText(c.Value, maxOptionTextChars)
+		}
+		o := slackapi.NewOptionBlockObject(c.Value, plainObject(label), nil)
+		opts = append(opts, o)
+		if c.Value == fld.Value {
+			initial = o
+		}
+	}
+	el := slackapi.NewOptionsSelectBlockElement(slackapi.OptTypeStatic, plainObject("Choose…"), formActionID, opts...)
+	el.InitialOption = initial
+	return el, true
+}
+
+func placeholder(s string) *slackapi.TextBlockObject {
+	if p := plainText(s, maxPlaceholderChars); p != "" {
+		return plainObject(p)
+	}
+	return nil
+}
+
+// cut shortens s to n characters (runes), keeping its lines.
+func cut(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
+
+// trigger is a trigger_id and when it came: it opens a modal within 3
+// seconds.
+type trigger struct {
+	id string
+	at time.Time
+}
+
+func newTrigger(id string) trigger { return trigger{id: id, at: time.Now()} }
+
+// Reasons a form is not opened (the reply is posted instead).
+var (
+	errNoTrigger      = errors.New("slack: no trigger_id to open a modal with")
+	errTriggerExpired = errors.New("slack: the trigger_id expired (3 seconds) before the form was ready")
+)
+
+// openForm opens f as a modal with the trigger (views.open) before the
+// trigger expires.
+func (fd *FrontDoor) openForm(ctx context.Context, req *bot.Request, trig trigger, f *bot.Form) error {
+	if trig.id == "" {
+		return errNoTrigger
+	}
+	view, err := ModalView(f)
+	if err != nil {
+		return err
+	}
+	deadline := trig.at.Add(triggerWindow)
+	if !time.Now().Before(deadline) {
+		return errTriggerExpired
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	if _, err := fd.api.OpenViewContext(ctx, trig.id, view); err != nil {
+		return fmt.Errorf("slack views.open: %w", err)
+	}
+	fd.log.DebugContext(ctx, "form opened", "request_id", req.ID, "user_id", req.User.ID, "fields", len(f.Fields))
+	return nil
+}
+
+// answer delivers a reply off the acknowledgement path: its form as a
+// modal when it has one and the trigger still allows, else the reply
+// itself (for a form: what is missing, with the usage) to responseURL.
+func (fd *FrontDoor) answer(ctx context.Context, req *bot.Request, trig trigger, responseURL string, rep *bot.Reply) {
+	if rep.Form != nil {
+		err := fd.openForm(ctx, req, trig, rep.Form)
+		if err == nil {
+			return
+		}
+		fd.log.WarnContext(ctx, "form not opened; answering with the usage instead", "request_id", req.ID, "user_id", req.User.ID, "error", err.Error())
+	}
+	fd.deliver(ctx, req, responseURL, rep)
+}
+
+// submitView answers the view_submission of a form. Within the
+// acknowledgement budget the answer is the field errors (the form stays
+// open and keeps what was typed; a refusal is shown on the first field),
+// or "clear" when the run was requested, whose confirmation then goes to
+// the person in the form's channel. A slower submission closes the form
+// and posts its outcome there when it is ready. Views that are not
+// idpbot's forms get an empty acknowledgement (nil).
+func (fd *FrontDoor) submitView(ctx context.Context, in *interaction) *slackapi.ViewSubmissionResponse {
+	if in.View.CallbackID != FormCallbackID {
+		fd.log.DebugContext(ctx, "view submission ignored", "callback_id", in.View.CallbackID)
+		return nil
+	}
+	req := in.request()
+	values := in.View.values()
+	first := in.View.firstInput()
+	ready := make(chan *bot.Submission)
+	tooLate := make(chan struct{})
+	err := fd.goBackground(ctx, func(ctx context.Context) {
+		sub := fd.router.Submit(ctx, req, in.View.PrivateMetadata, values)
+		select {
+		case ready <- sub:
+		case <-tooLate:
+			fd.announce(ctx, req, sub)
+		}
+	})
+	if err != nil {
+		if first == "" {
+			return nil
+		}
+		return viewErrors(map[string]string{first: shuttingDown.Text})
+	}
+	t := time.NewTimer(fd.cfg.AckBudget)
+	defer t.Stop()
+	select {
+	case sub := <-ready:
+		return fd.viewAnswer(ctx, req, in, first, sub)
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	close(tooLate)
+	fd.log.DebugContext(ctx, "form outcome deferred to the channel", "request_id", req.ID)
+	return slackapi.NewClearViewSubmissionResponse()
+}
+
+// viewAnswer is the acknowledgement of a handled submission.
+func (fd *FrontDoor) viewAnswer(ctx context.Context, req *bot.Request, in *interaction, first string, sub *bot.Submission) *slackapi.ViewSubmissionResponse {
+	if len(sub.Errors) > 0 && first != "" {
+		errs := map[string]string{}
+		for name, msg := range sub.Errors {
+			if !in.View.hasInput(name) {
+				name = first // an input the form does not show (it changed since)
+			}
+			if prev := errs[name]; prev != "" {
+				msg = prev + "; " + msg
+			}
+			errs[name] = msg
+		}
+		return viewErrors(errs)
+	}
+	if sub.Reply.IsError && first != "" {
+		return viewErrors(map[string]string{first: sub.Reply.Text})
+	}
+	if err := fd.goBackground(ctx, func(ctx context.Context) { fd.announce(ctx, req, sub) }); err != nil {
+		fd.log.WarnContext(ctx, "form confirmation dropped", "request_id", req.ID, "reason", err.Error())
+	}
+	return slackapi.NewClearViewSubmissionResponse()
+}
+
+// viewErrors is the "errors" answer, each message within Slack's limit.
+func viewErrors(errs map[string]string) *slackapi.ViewSubmissionResponse {
+	for k, v := range errs {
+		errs[k] = plainText(v, maxViewErrorChars)
+	}
+	return slackapi.NewErrorsViewSubmissionResponse(errs)
+}
+
+// announce posts a submission's reply to the person, ephemerally, in the
+// channel the form was asked from.
+func (fd *FrontDoor) announce(ctx context.Context, req *bot.Request, sub *bot.Submission) {
+	if sub.ChannelID == "" {
+		fd.log.WarnContext(ctx, "form outcome not posted: no channel", "request_id", req.ID, "user_id", req.User.ID)
+		return
+	}
+	if err := fd.postEphemeral(ctx, sub.ChannelID, req.User.ID, sub.Reply); err != nil {
+		fd.log.ErrorContext(ctx, "post form outcome", "request_id", req.ID, "user_id", req.User.ID, "error", err.Error())
+	}
+}
+
+// postEphemeral shows rep to one person in a channel (chat.postEphemeral).
+func (fd *FrontDoor) postEphemeral(ctx context.Context, channelID, userID string, rep *bot.Reply) error {
+	text, blocks := Render(rep, fd.router.ButtonValue)
+	_, err := fd.api.PostEphemeralContext(ctx, channelID, userID, slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...))
+	if err != nil {
+		return fmt.Errorf("slack chat.postEphemeral %s: %w", channelID, err)
+	}
+	return nil
+}
