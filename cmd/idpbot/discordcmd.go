@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/idpbot/idpbot/bot/discord"
 	"github.com/spf13/cobra"
@@ -34,7 +35,7 @@ Discord caps command creations per day.`,
 				return err
 			}
 			defer a.close()
-			fd, err := discord.New(cfg.Discord, a.router, a.log.With("component", "discord"))
+			fd, err := discord.New(cfg.Discord, a.router, a.log.With("component", "discord"), discord.WithHTTPClient(a.api.Client("discord", 30*time.Second)))
 			if err != nil {
 				return err
 			}

@@ -98,7 +98,7 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 	mux.Handle("/api/v1/", api.Handler())
 	var slackFD *slack.FrontDoor
 	if cfg.slackEnabled() {
-		if slackFD, err = slack.New(cfg.Slack, a.router, a.log.With("component", "slack")); err != nil {
+		if slackFD, err = slack.New(cfg.Slack, a.router, a.log.With("component", "slack"), slack.WithHTTPClient(a.api.Client("slack", 30*time.Second))); err != nil {
 			return err
 		}
 		a.ident.SetLookup(bot.Slack, slackFD)
@@ -106,7 +106,7 @@ func serve(ctx context.Context, g *globals, cfg *config, withConsole bool, as st
 	}
 	var discordFD *discord.FrontDoor
 	if cfg.discordEnabled() {
-		if discordFD, err = discord.New(cfg.Discord, a.router, a.log.With("component", "discord")); err != nil {
+		if discordFD, err = discord.New(cfg.Discord, a.router, a.log.With("component", "discord"), discord.WithHTTPClient(a.api.Client("discord", 30*time.Second))); err != nil {
 			return err
 		}
 		mux.Handle("/discord/", discordFD.Handler())
