@@ -98,7 +98,7 @@ func BenchmarkEvaluate20Rules(b *testing.B) {
 	var took time.Duration
 	for b.Loop() {
 		start := time.Now()
-		res, err := ev.evaluateAll(ctx, cards[0], ents)
+		res, err := ev.evaluateAll(ctx, cards[0], ents, ev.factsOf)
 		if err != nil || len(res) != n {
 			b.Fatal(err)
 		}

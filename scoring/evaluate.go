@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"cel.dev/cel-go/common/types"
@@ -98,9 +100,12 @@ func (sc *Scorecard) Applies(e *catalog.Entity) bool { return sc.AppliesTo.Match
 
 // Evaluate scores e with its facts.
 func (sc *Scorecard) Evaluate(e *catalog.Entity, facts Facts) *Result {
-	return sc.evaluate(e.Ref().String(), entityMap(e), factValues(facts), facts)
+	in := newInput(sc.adapter)
+	in.reset(e, facts)
+	return sc.evaluate(e.Ref().String(), in)
 }
 
+// factValues are the facts as rules see them: values by name.
 func factValues(facts Facts) map[string]any {
 	fv := make(map[string]any, len(facts))
 	for k, f := range facts {
@@ -109,19 +114,27 @@ func factValues(facts Facts) map[string]any {
 	return fv
 }
 
-func (sc *Scorecard) evaluate(ref string, entity, fv map[string]any, facts Facts) *Result {
-	act := &activation{entity: entity, facts: fv}
+// evaluate scores the entity in holds.
+func (sc *Scorecard) evaluate(ref string, in *input) *Result {
+	facts := in.facts
+	// One execution frame for all the rules of the entity: Eval would take
+	// one from its pool and give it back for each rule.
+	var act interpreter.Activation = in
+	if frame, err := interpreter.NewExecutionFrame(in); err == nil {
+		defer frame.Close()
+		act = frame
+	}
 	res := &Result{Scorecard: sc, Entity: ref, Level: -1, Rules: make([]RuleResult, len(sc.Rules))}
 	var total, passed float64
 	for i, r := range sc.Rules {
-		rr := RuleResult{Rule: r}
+		rr := &res.Rules[i]
+		rr.Rule = r
 		rr.Outcome, rr.Reason = r.eval(act, facts)
 		for _, name := range r.Facts {
 			if f, ok := facts[name]; ok {
 				rr.Facts = append(rr.Facts, FactUse{Name: name, Source: f.Source, At: f.At})
 			}
 		}
-		res.Rules[i] = rr
 		total += r.Weight
 		if rr.Outcome == Pass {
 			passed += r.Weight
@@ -168,22 +181,6 @@ func (r *Rule) eval(act interpreter.Activation, facts Facts) (Outcome, string) {
 	return Error, fmt.Sprintf("the expression gave %v (%s), not true or false", out.Value(), out.Type().TypeName())
 }
 
-// activation binds the two variables of rules without building a map per
-// entity (the evaluation of a large catalog allocates less).
-type activation struct{ entity, facts any }
-
-func (a *activation) ResolveName(name string) (any, bool) {
-	switch name {
-	case "entity":
-		return a.entity, true
-	case "facts":
-		return a.facts, true
-	}
-	return nil, false
-}
-
-func (a *activation) Parent() interpreter.Activation { return nil }
-
 // Catalog is what the evaluator reads.
 type Catalog interface {
 	List(ctx context.Context, f catalog.Filter, limit int) ([]*catalog.Entity, error)
@@ -193,6 +190,12 @@ type Catalog interface {
 // FactSource gives an entity's facts (pushed by pipelines, integrations).
 type FactSource interface {
 	Facts(ctx context.Context, ref string) (Facts, error)
+}
+
+// FactSnapshot is a FactSource that can also give every entity's facts at
+// once; a full evaluation (Run) then reads them in one go.
+type FactSnapshot interface {
+	AllFacts(ctx context.Context) (map[string]Facts, error)
 }
 
 // Evaluator scores catalog entities on a set of scorecards.
@@ -274,12 +277,25 @@ func (ev *Evaluator) Run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list groups and users: %w", err)
 	}
+	factsOf := ev.factsOf
+	if snap, ok := ev.facts.(FactSnapshot); ok {
+		all, err := snap.AllFacts(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read facts: %w", err)
+		}
+		factsOf = func(_ context.Context, ref string) (Facts, error) {
+			if f, ok := all[ref]; ok {
+				return f, nil
+			}
+			return Facts{}, nil // as Facts gives for an entity without facts
+		}
+	}
 	for _, c := range ev.cards {
 		ents, err := ev.cat.List(ctx, c.AppliesTo, 0)
 		if err != nil {
 			return nil, fmt.Errorf("list entities of scorecard %s: %w", c.ID, err)
 		}
-		results, err := ev.evaluateAll(ctx, c, ents)
+		results, err := ev.evaluateAll(ctx, c, ents, factsOf)
 		if err != nil {
 			return nil, err
 		}
@@ -289,39 +305,45 @@ func (ev *Evaluator) Run(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
+// evalChunk is how many entities a worker takes at a time.
+const evalChunk = 64
+
 // evaluateAll scores ents on c with ev.workers goroutines.
-func (ev *Evaluator) evaluateAll(ctx context.Context, c *Scorecard, ents []*catalog.Entity) ([]*Result, error) {
+func (ev *Evaluator) evaluateAll(ctx context.Context, c *Scorecard, ents []*catalog.Entity,
+	factsOf func(context.Context, string) (Facts, error)) ([]*Result, error) {
 	results := make([]*Result, len(ents))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
-	next := make(chan int)
+	var next atomic.Int64
 	for range max(ev.workers, 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				e := ents[i]
-				facts, err := ev.factsOf(ctx, e.Ref().String())
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					continue
+			in := newInput(c.adapter)
+			for ctx.Err() == nil {
+				start := int(next.Add(evalChunk)) - evalChunk
+				if start >= len(ents) {
+					return
 				}
-				results[i] = c.Evaluate(e, facts)
+				for i := start; i < min(start+evalChunk, len(ents)); i++ {
+					e := ents[i]
+					ref := e.Ref().String()
+					facts, err := factsOf(ctx, ref)
+					if err != nil {
+						mu.Lock()
+						if firstErr == nil {
+							firstErr = err
+						}
+						mu.Unlock()
+						continue
+					}
+					in.reset(e, facts)
+					results[i] = c.evaluate(ref, in)
+				}
 			}
 		}()
 	}
-	for i := range ents {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -329,7 +351,7 @@ func (ev *Evaluator) evaluateAll(ctx context.Context, c *Scorecard, ents []*cata
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	sort.Slice(results, func(i, j int) bool { return results[i].Entity < results[j].Entity })
+	slices.SortFunc(results, func(a, b *Result) int { return strings.Compare(a.Entity, b.Entity) })
 	return results, nil
 }
 

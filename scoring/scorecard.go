@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
 	"gopkg.in/yaml.v3"
 
 	"github.com/idpbot/idpbot/catalog"
@@ -31,6 +32,9 @@ type Scorecard struct {
 	AppliesTo catalog.Filter
 	Levels    []string
 	Rules     []*Rule
+
+	// adapter converts entities and facts to CEL values (the rules' environment's).
+	adapter types.Adapter
 }
 
 // Rule is one compiled check.
@@ -144,7 +148,7 @@ func parseFile(env *cel.Env, file string, data []byte) ([]*Scorecard, catalog.Pr
 func parseDoc(env *cel.Env, file string, root *yaml.Node) (*Scorecard, catalog.Problems) {
 	p := &catalog.DocChecker{File: file}
 	head, ok := p.CheckEnvelope(root, "scorecard", APIVersion, docKeys, metadataKeys, "with levels and rules")
-	sc := &Scorecard{File: file, Line: root.Line, ID: head.Name, Title: head.Title, Description: head.Description}
+	sc := &Scorecard{File: file, Line: root.Line, ID: head.Name, Title: head.Title, Description: head.Description, adapter: env.CELTypeAdapter()}
 	if !ok {
 		return nil, p.Problems
 	}

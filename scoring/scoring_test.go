@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idpbot/idpbot/catalog"
 )
@@ -246,5 +247,59 @@ func TestLoadReportsProblems(t *testing.T) {
 	}
 	if _, _, err := Load([]string{"no/such/dir"}); err == nil {
 		t.Error("a missing path is not an error")
+	}
+}
+
+// perRefFacts hides FactStore.AllFacts: facts are read one entity at a time.
+type perRefFacts struct{ fs *FactStore }
+
+func (p perRefFacts) Facts(ctx context.Context, ref string) (Facts, error) { return p.fs.Facts(ctx, ref) }
+
+// A full evaluation reads every fact in one scan (FactStore.AllFacts) and
+// scores exactly as reading them entity by entity does.
+func TestRunReadsFactsInOneScan(t *testing.T) {
+	ctx := context.Background()
+	cards := loadExamples(t)
+	store := exampleCatalog(t)
+	st, err := store.State("facts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := NewFactStore(st)
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	for ref, facts := range map[string]map[string]any{
+		"component:default/payments-api":     {"coverage": 91.0, "deploys_per_week": 7.0},
+		"component:default/payments-gateway": {"coverage": 42.0},
+		"component:default/ledger":           {"coverage": 88.0, "on_call_tested": true},
+	} {
+		if err := fs.Push(ctx, ref, "ci", now, facts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := fs.AllFacts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 3 || all["component:default/payments-api"]["deploys_per_week"].Value != 7.0 {
+		t.Fatalf("AllFacts = %v", all)
+	}
+	bulk, err := NewEvaluator(cards, store, fs).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := NewEvaluator(cards, store, perRefFacts{fs}).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range one.Results {
+		got := bulk.Results[id]
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d results with the scan, %d one by one", id, len(got), len(want))
+		}
+		for i := range want {
+			if got[i].Entity != want[i].Entity || got[i].Score != want[i].Score || got[i].Level != want[i].Level {
+				t.Errorf("%s %s: scan %v/%v, one by one %v/%v", id, want[i].Entity, got[i].Score, got[i].Level, want[i].Score, want[i].Level)
+			}
+		}
 	}
 }
