@@ -253,7 +253,9 @@ func TestLoadReportsProblems(t *testing.T) {
 // perRefFacts hides FactStore.AllFacts: facts are read one entity at a time.
 type perRefFacts struct{ fs *FactStore }
 
-func (p perRefFacts) Facts(ctx context.Context, ref string) (Facts, error) { return p.fs.Facts(ctx, ref) }
+func (p perRefFacts) Facts(ctx context.Context, ref string) (Facts, error) {
+	return p.fs.Facts(ctx, ref)
+}
 
 // A full evaluation reads every fact in one scan (FactStore.AllFacts) and
 // scores exactly as reading them entity by entity does.
