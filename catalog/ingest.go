@@ -170,6 +170,15 @@ func WithAnnotations(annotations map[string]string) IngestOption {
 	return func(o *ingestOrigin) { o.annotations = annotations }
 }
 
+// WithConfinedTargets refuses Location targets that point outside the
+// ingest's roots (absolute paths, ../, globs reaching out, symbolic links
+// leading out): for sources whose files are not the operator's own, such as
+// repositories mirrored from GitHub. A refused target is an error problem
+// on its Location entity; the rest of the source is ingested.
+func WithConfinedTargets() IngestOption {
+	return func(o *ingestOrigin) { o.confine = true }
+}
+
 // step marks a point of an ingest for crash tests.
 func (s *Store) step(name string) {
 	if s.crash != nil {

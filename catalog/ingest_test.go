@@ -373,3 +373,53 @@ func TestIngestWithLocationAndAnnotations(t *testing.T) {
 		t.Errorf("the entity's own annotation was overridden: %q", got)
 	}
 }
+
+// With WithConfinedTargets, Location targets cannot reach files outside the
+// ingested directory: not by absolute path, ../, a YAML alias, or a symbolic
+// link; targets inside are followed.
+func TestConfinedLocationTargets(t *testing.T) {
+	ctx := context.Background()
+	base := t.TempDir()
+	repo, outside := filepath.Join(base, "repo"), filepath.Join(base, "outside")
+	secret := filepath.Join(outside, "secret.yaml")
+	writeFiles(t, outside, map[string]string{"secret.yaml": component("stolen", "team-a", "not this repository's")})
+	writeFiles(t, repo, map[string]string{
+		"inside.yaml": component("inside", "team-a", "this repository's"),
+		"catalog-info.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: repo\nspec:\n  targets:\n" +
+			"    - ./inside.yaml\n    - " + secret + "\n    - ../outside/secret.yaml\n    - ./link.yaml\n" +
+			"---\napiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: aliased\n  annotations:\n    x: &t " + secret + "\nspec:\n  target: *t\n",
+	})
+	if err := os.Symlink(secret, filepath.Join(repo, "link.yaml")); err != nil {
+		t.Fatal(err)
+	}
+
+	s := openTestStore(t)
+	rep, err := s.Ingest(ctx, "github:acme/repo", []string{repo}, WithConfinedTargets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, "component:inside"); err != nil {
+		t.Errorf("the target inside the repository was not followed: %v", err)
+	}
+	if _, err := s.Get(ctx, "component:stolen"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("an entity outside the repository was ingested: %v", err)
+	}
+	refused := 0
+	for _, p := range rep.Problems {
+		if strings.Contains(p.Message, "outside the ingested directories") {
+			refused++
+		}
+	}
+	if refused < 3 {
+		t.Errorf("%d targets refused, want the absolute, ../ and aliased ones at least; problems: %v", refused, rep.Problems)
+	}
+
+	// Without the option the operator's own files may point anywhere.
+	s2 := openTestStore(t)
+	if _, err := s2.Ingest(ctx, "file:repo", []string{repo}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s2.Get(ctx, "component:stolen"); err != nil {
+		t.Errorf("an unconfined ingest did not follow the absolute target: %v", err)
+	}
+}

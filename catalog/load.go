@@ -92,6 +92,10 @@ func load(ctx context.Context, roots []string, opts loadOptions, fn func(*loadRe
 		}
 	}
 	p := &parser{allowed: allowed}
+	var confine []string // nil: targets are followed wherever they point
+	if opts.Origin != nil && opts.Origin.confine {
+		confine = allowed
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -100,7 +104,15 @@ func load(ctx context.Context, roots []string, opts loadOptions, fn func(*loadRe
 	for i := 0; i < opts.Workers; i++ {
 		go func() {
 			for it := range work {
-				fr := p.parseFile(it.path, it.explicit)
+				var fr *fileResult
+				if confine != nil && !within(it.path, confine) {
+					// A symbolic link in a confined directory leading out.
+					fr = &fileResult{File: it.path, Problems: Problems{{Severity: SeverityError, File: it.path,
+						Message: "the file leads outside the ingested directories (a symbolic link) and is not read",
+						Hint:    "replace the link with the file itself"}}}
+				} else {
+					fr = p.parseFile(it.path, it.explicit)
+				}
 				for _, d := range fr.Docs {
 					if d.Entity != nil {
 						opts.Origin.annotate(d.Entity, it.path, it.origin)
@@ -141,7 +153,7 @@ func load(ctx context.Context, roots []string, opts loadOptions, fn func(*loadRe
 				if d.Entity == nil || !strings.EqualFold(d.Entity.Kind, KindLocation) {
 					continue
 				}
-				items, missing := locationTargets(d, res.item.origin)
+				items, missing := locationTargets(d, res.item.origin, confine)
 				for _, it := range items {
 					if !seen[it.path] {
 						seen[it.path] = true
@@ -171,6 +183,8 @@ func load(ctx context.Context, roots []string, opts loadOptions, fn func(*loadRe
 type ingestOrigin struct {
 	location    func(file string) string
 	annotations map[string]string
+	// confine refuses Location targets outside the ingest's roots.
+	confine bool
 }
 
 // annotate records where an entity came from, as Backstage does: the
@@ -203,7 +217,9 @@ func (o *ingestOrigin) annotate(e *Entity, file, origin string) {
 
 // locationTargets resolves the targets of a Location document to files,
 // adding a problem to the document for each target that cannot be followed.
-func locationTargets(d *Doc, origin string) (out []loadItem, missing []string) {
+// With confine set, a target (or glob match) outside those directories is
+// refused.
+func locationTargets(d *Doc, origin string, confine []string) (out []loadItem, missing []string) {
 	e := d.Entity
 	typ, _ := e.Spec["type"].(string)
 	optional := e.Spec["presence"] == "optional"
@@ -234,6 +250,17 @@ func locationTargets(d *Doc, origin string) (out []loadItem, missing []string) {
 			}
 			path = abs
 		}
+		refuse := func(p string) bool {
+			if confine == nil || within(p, confine) {
+				return false
+			}
+			warn(SeverityError, fmt.Sprintf("target %s is outside the ingested directories and is not followed", t.Value),
+				"point Location targets at files of the same repository, with a path starting with ./")
+			return true
+		}
+		if refuse(path) {
+			continue
+		}
 		if hasGlob(path) {
 			matches, err := expandGlob(path)
 			if err != nil || len(matches) == 0 {
@@ -243,6 +270,9 @@ func locationTargets(d *Doc, origin string) (out []loadItem, missing []string) {
 				continue
 			}
 			for _, m := range matches {
+				if refuse(m) {
+					break
+				}
 				out = append(out, loadItem{path: m, origin: origin, explicit: true, optional: optional, referrer: d, target: t})
 			}
 			continue
@@ -258,6 +288,25 @@ func locationTargets(d *Doc, origin string) (out []loadItem, missing []string) {
 		out = append(out, loadItem{path: path, origin: origin, explicit: true, optional: optional, referrer: d, target: t})
 	}
 	return out, missing
+}
+
+// within reports whether path, with symbolic links resolved when it exists,
+// is one of roots or beneath one.
+func within(path string, roots []string) bool {
+	path = filepath.Clean(path)
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	for _, r := range roots {
+		if real, err := filepath.EvalSymlinks(r); err == nil {
+			r = real
+		}
+		rel, err := filepath.Rel(r, path)
+		if err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }
 
 func orDefault(s, d string) string {

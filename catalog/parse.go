@@ -223,16 +223,7 @@ func (p *parser) substitute(file string, m *yaml.Node, probs *Problems) (any, bo
 }
 
 func (p *parser) inside(path string) bool {
-	if len(p.allowed) == 0 {
-		return true
-	}
-	for _, dir := range p.allowed {
-		rel, err := filepath.Rel(dir, path)
-		if err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return true
-		}
-	}
-	return false
+	return len(p.allowed) == 0 || within(path, p.allowed)
 }
 
 // locationTargetNodes lists spec.target and spec.targets with positions.
