@@ -41,7 +41,8 @@ func (a *app) githubJob() (*syncer.Job, error) {
 			rep, err := src.Sync(ctx)
 			if rep != nil {
 				a.log.Info("github sync", "repos", rep.Repos, "with_catalog", rep.WithCatalog, "ingested", rep.Ingested,
-					"unchanged", rep.Unchanged, "removed", rep.Removed, "facts_pushed", rep.FactsPushed, "failed", len(rep.Failed),
+					"unchanged", rep.Unchanged, "removed", rep.Removed, "kept", rep.Kept, "removals_postponed", rep.RemovalsPostponed,
+					"problems", len(rep.Problems), "facts_pushed", rep.FactsPushed, "failed", len(rep.Failed),
 					"requests", rep.Requests, "not_modified", rep.NotModified, "rate_limited", rep.RateLimited, "rate_remaining", rep.RateRemaining)
 			}
 			return rep != nil && rep.Changed, err

@@ -65,7 +65,8 @@ func loadAppKey(a AppConfig) (*rsa.PrivateKey, error) {
 
 func newAppAuth(a AppConfig, key *rsa.PrivateKey, base *url.URL, wire http.RoundTripper, now func() time.Time) *appAuth {
 	app := &appAuth{id: a.ID, installation: a.InstallationID, key: key, now: now}
-	app.client = newClient(base, &authTransport{base: wire, token: func(context.Context) (string, error) { return app.jwt() }})
+	app.client = newClient(base, &authTransport{base: wire, api: base,
+		token: func(context.Context) (string, error) { return app.jwt() }})
 	return app
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -65,22 +66,33 @@ func (c *etagCache) drop(key string) {
 	delete(c.entries, key)
 }
 
-// snapshot returns the entries to persist; prune keeps only those used
-// since the last snapshot.
-func (c *etagCache) snapshot(prune bool) map[string]*cacheEntry {
+// prune drops the entries not used since the last prune, except those of
+// URLs under one of keep (e.g. https://api.github.com/repos/org/repo, which
+// keeps that repository's entries), and returns the remaining ones to
+// persist.
+func (c *etagCache) prune(keep []string) map[string]*cacheEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := make(map[string]*cacheEntry, len(c.entries))
 	for k, e := range c.entries {
-		if !prune || c.used[k] {
+		if c.used[k] || under(k, keep) {
 			out[k] = e
 		}
 	}
-	if prune {
-		c.entries = out
-		c.used = map[string]bool{}
-	}
+	c.entries = out
+	c.used = map[string]bool{}
 	return out
+}
+
+// under reports whether the cache key (URL, space, Accept) is the URL of
+// one of prefixes or below it.
+func under(key string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if rest, ok := strings.CutPrefix(key, p); ok && rest != "" && strings.ContainsRune("/ ?", rune(rest[0])) {
+			return true
+		}
+	}
+	return false
 }
 
 // cacheTransport makes GET requests conditional: it sends If-None-Match

@@ -177,7 +177,7 @@ func (s *Source) checkListing(ctx context.Context, org, fix string, add addFunc)
 	}
 	var kept []*gh.Repository
 	for _, r := range repos {
-		if !r.GetArchived() && !r.GetDisabled() && s.cfg.match(r.GetName()) {
+		if s.cfg.keeps(r) {
 			kept = append(kept, r)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	gh "github.com/google/go-github/v75/github"
 )
 
 // Defaults of Config.
@@ -48,6 +49,9 @@ type Config struct {
 	Include []string `yaml:"include"`
 	// Exclude skips the repositories whose name matches one of these globs.
 	Exclude []string `yaml:"exclude"`
+	// Forks, when true, discovers forks too; by default they are skipped
+	// (a fork's catalog file usually describes its upstream's entities).
+	Forks bool `yaml:"forks"`
 	// CatalogPath is the descriptor file looked for on each repository's
 	// default branch (default catalog-info.yaml).
 	CatalogPath string `yaml:"catalog_path"`
@@ -229,6 +233,13 @@ func loopback(host string) bool {
 }
 
 func hasGlob(s string) bool { return strings.ContainsAny(s, "*?[") }
+
+// keeps reports whether a repository of the listing (or of GET
+// /repos/{owner}/{repo}) is discovered: not archived or disabled, not a
+// fork unless Forks, and its name passes Include and Exclude.
+func (c Config) keeps(r *gh.Repository) bool {
+	return !r.GetArchived() && !r.GetDisabled() && (c.Forks || !r.GetFork()) && c.match(r.GetName())
+}
 
 // match reports whether a repository name passes Include and Exclude,
 // compared case-insensitively as GitHub compares names.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	gh "github.com/google/go-github/v75/github"
 	"gopkg.in/yaml.v3"
 )
 
@@ -78,6 +79,7 @@ token: ghp_abc
 orgs: [northwind, tailspin]
 include: ["svc-*"]
 exclude: ["*-archive"]
+forks: true
 catalog_path: .backstage/catalog-info.yaml
 interval: 15m
 facts: false
@@ -93,14 +95,14 @@ timeout: 5s
 		t.Fatal(err)
 	}
 	d := c.WithDefaults()
-	if d.BaseURL != "https://github.example.com/api/v3/" || d.SyncInterval() != 15*time.Minute || d.FactsEnabled() || d.Timeout != 5*time.Second {
+	if d.BaseURL != "https://github.example.com/api/v3/" || d.SyncInterval() != 15*time.Minute || d.FactsEnabled() || d.Timeout != 5*time.Second || !d.Forks {
 		t.Errorf("decoded: %+v", d)
 	}
 	if !c.match("svc-pay") || c.match("svc-old-archive") || c.match("tools") || !c.match("SVC-Upper") {
 		t.Error("include/exclude")
 	}
 	var zero Config
-	if zero.Enabled() || zero.SyncInterval() != DefaultInterval || !zero.FactsEnabled() {
+	if zero.Enabled() || zero.SyncInterval() != DefaultInterval || !zero.FactsEnabled() || zero.Forks {
 		t.Error("zero config defaults")
 	}
 	z := Config{Orgs: []string{"x"}}.WithDefaults()
@@ -171,5 +173,31 @@ spec:
 	}
 	if _, problems, _ := references("catalog-info.yaml", []byte("kind: [")); len(problems) != 1 {
 		t.Errorf("invalid YAML: problems %v", problems)
+	}
+}
+
+func TestConfigKeeps(t *testing.T) {
+	repo := func(name string, fork, archived, disabled bool) *gh.Repository {
+		return &gh.Repository{Name: &name, Fork: &fork, Archived: &archived, Disabled: &disabled}
+	}
+	tests := []struct {
+		name  string
+		cfg   Config
+		repo  *gh.Repository
+		wants bool
+	}{
+		{"plain", Config{}, repo("svc", false, false, false), true},
+		{"fork skipped by default", Config{}, repo("svc", true, false, false), false},
+		{"fork with github.forks", Config{Forks: true}, repo("svc", true, false, false), true},
+		{"archived fork with github.forks", Config{Forks: true}, repo("svc", true, true, false), false},
+		{"disabled", Config{}, repo("svc", false, false, true), false},
+		{"excluded", Config{Exclude: []string{"s*"}}, repo("svc", false, false, false), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.cfg.keeps(tc.repo); got != tc.wants {
+				t.Errorf("keeps = %v, want %v", got, tc.wants)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -106,7 +107,7 @@ func (s *Source) factTargets(ctx context.Context) (map[string][]string, error) {
 func (s *Source) repoFacts(ctx context.Context, r repoInfo, now time.Time) (map[string]any, error) {
 	facts := map[string]any{FactLicense: r.License}
 
-	b, resp, err := s.client.Repositories.GetBranch(ctx, r.Owner, r.Name, r.DefaultBranch, 1)
+	b, err := s.getBranch(ctx, r)
 	switch {
 	case err == nil:
 		facts[FactBranchProtection] = b.GetProtected()
@@ -118,7 +119,7 @@ func (s *Source) repoFacts(ctx context.Context, r repoInfo, now time.Time) (map[
 		if !when.IsZero() {
 			facts[FactLastCommitDays] = max(int(now.Sub(when)/(24*time.Hour)), 0)
 		}
-	case isNotFound(err) || (resp != nil && resp.StatusCode == http.StatusNotFound):
+	case isNotFound(err):
 		facts[FactBranchProtection] = false // an empty repository has no branch
 	default:
 		return nil, fmt.Errorf("get branch %s: %w", r.DefaultBranch, describe(err))
@@ -146,6 +147,22 @@ func (s *Source) repoFacts(ctx context.Context, r repoInfo, now time.Time) (map[
 		}
 	}
 	return facts, nil
+}
+
+// getBranch reads r's default branch. go-github's GetBranch follows a
+// redirect itself, to whatever host it names; this request goes through
+// the http.Client, whose policy follows redirects on the API's host only.
+func (s *Source) getBranch(ctx context.Context, r repoInfo) (*gh.Branch, error) {
+	u := fmt.Sprintf("repos/%s/%s/branches/%s", url.PathEscape(r.Owner), url.PathEscape(r.Name), url.PathEscape(r.DefaultBranch))
+	req, err := s.client.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	b := new(gh.Branch)
+	if _, err := s.client.Do(ctx, req, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // exists reports whether p is a file of r's default branch, without

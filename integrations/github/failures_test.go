@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -137,11 +138,12 @@ func TestSyncRefusesLocationsOutsideTheRepository(t *testing.T) {
 	e.fake.addOrgRepo(&fakeRepo{owner: "northwind", name: "zzz", files: map[string]string{
 		"catalog-info.yaml": component("zzz", "Owned by zzz."),
 	}})
-	rep, err := e.source(e.config()).Sync(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "northwind/aaa") || !strings.Contains(err.Error(), "leaves the repository") {
-		t.Fatalf("error %v", err)
+	// A content problem: reported, not a failure of the sync.
+	rep := e.sync(e.source(e.config()))
+	if len(rep.Problems) != 1 || rep.Problems[0].Repo != "northwind/aaa" || !strings.Contains(rep.Problems[0].Error(), "leaves the repository") {
+		t.Fatalf("problems %v", rep.Problems)
 	}
-	if rep.Ingested != 1 {
+	if rep.Ingested != 1 || len(rep.Failed) != 0 {
 		t.Errorf("report: %+v", rep)
 	}
 	e.gone("component:default/aaa")
@@ -171,5 +173,105 @@ func TestFetchStopsAtMaxFiles(t *testing.T) {
 	e.sync(e.source(e.config()))
 	if n := len(contentsRequests(e.fake.requests(), ".yaml")); n != maxFiles {
 		t.Errorf("%d files fetched, want %d", n, maxFiles)
+	}
+}
+
+// A problem of a repository's files lasts until someone fixes them: the
+// repository keeps its last good entities and is reported, but the sync
+// does not fail, sync after sync.
+func TestSyncReportsContentProblemsWithoutFailing(t *testing.T) {
+	withText := func(target string) string {
+		return strings.Replace(component("payments", "Broken now."), "metadata:\n", "metadata:\n  annotations:\n    notes: {$text: "+target+"}\n", 1)
+	}
+	tests := []struct {
+		name   string
+		change func(r *fakeRepo)
+		want   string
+	}{
+		{"file name with two dots", func(r *fakeRepo) {
+			r.files["catalog-info.yaml"] = withText("./notes..v2.md")
+			r.files["notes..v2.md"] = "Notes."
+		}, `containing ".."`},
+		{"file over 1 MB", func(r *fakeRepo) {
+			r.files["catalog-info.yaml"] = withText("./big.txt")
+			r.contents = map[string]string{"big.txt": `{"type": "file", "encoding": "none", "size": 2000000, "name": "big.txt", "path": "big.txt", "content": ""}`}
+		}, "larger than 1 MB"},
+		{"directory where a file is expected", func(r *fakeRepo) {
+			r.files["catalog-info.yaml"] = withText("./docs")
+			r.files["docs/a.md"] = "A."
+		}, "is a directory"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, "")
+			payments, checkout := e.northwind()
+			s := e.source(e.config())
+			e.sync(s)
+			e.fake.update(func() {
+				tc.change(payments)
+				checkout.files["catalog-info.yaml"] = component("checkout", "Changed meanwhile.")
+			})
+			for i := range 2 {
+				rep := e.sync(s)
+				if len(rep.Problems) != 1 || rep.Problems[0].Repo != "northwind/payments" || !strings.Contains(rep.Problems[0].Error(), tc.want) {
+					t.Fatalf("sync %d: problems %v, want one naming northwind/payments and %q", i, rep.Problems, tc.want)
+				}
+				if len(rep.Failed) != 0 || rep.Removed != 0 {
+					t.Errorf("sync %d: report %+v", i, rep)
+				}
+			}
+			if got := e.entity("component:default/payments").Metadata.Description; got != "Takes card payments." {
+				t.Errorf("description %q, want the last good one", got)
+			}
+			e.entity("api:default/payments-api")
+			if got := e.entity("component:default/checkout").Metadata.Description; got != "Changed meanwhile." {
+				t.Errorf("the other repositories were not applied: %q", got)
+			}
+			if !strings.Contains(e.logs.String(), "until its files are fixed") {
+				t.Errorf("the problem is not logged:\n%s", e.logs)
+			}
+		})
+	}
+}
+
+// The ETag cache is pruned of what the sync did not use even when a
+// repository fails; the failing repository's entries stay.
+func TestSyncPrunesTheCacheDespiteFailures(t *testing.T) {
+	e := newEnv(t, "")
+	payments, _ := e.northwind()
+	s := e.source(e.config())
+	e.sync(s)
+	e.fake.update(func() {
+		payments.failStatus = http.StatusInternalServerError
+		var kept []*fakeRepo
+		for _, r := range e.fake.orgs["northwind"] {
+			if r.name != "platform" {
+				kept = append(kept, r)
+			}
+		}
+		e.fake.orgs["northwind"] = kept
+	})
+	if _, err := s.Sync(context.Background()); err == nil {
+		t.Fatal("no error")
+	}
+	st, err := loadState(filepath.Join(e.mirror, stateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := func(part string) bool {
+		for k := range st.Cache {
+			if strings.Contains(k, part) {
+				return true
+			}
+		}
+		return false
+	}
+	if has("/repos/northwind/platform/") {
+		t.Error("the entries of a repository gone from the listing were kept")
+	}
+	for _, p := range []string{"/repos/northwind/payments/contents/catalog-info.yaml", "/repos/northwind/payments/contents/apis/openapi.yaml", "/repos/northwind/checkout/"} {
+		if !has(p) {
+			t.Errorf("no cache entry for %s", p)
+		}
 	}
 }

@@ -42,10 +42,18 @@ type fakeGitHub struct {
 type fakeRepo struct {
 	owner, name string
 	archived    bool
-	license     string // SPDX id; "" none
-	protected   bool
-	lastCommit  time.Time
-	files       map[string]string
+	disabled    bool
+	fork        bool
+	// renamedFrom is the repository's former name: GitHub answers a
+	// request naming it with a 301 to the new name.
+	renamedFrom string
+	// unlisted leaves the repository out of the listings, as a listing
+	// shifted by a deletion between its pages does; it is still there.
+	unlisted   bool
+	license    string // SPDX id; "" none
+	protected  bool
+	lastCommit time.Time
+	files      map[string]string
 	// contents, when set for a path, is the raw body served for it.
 	contents map[string]string
 	// failStatus, when set, is the status of every contents request.
@@ -152,13 +160,20 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		f.owner(w, f.orgs, parts[1], "org.json")
 	case r.Method == http.MethodGet && len(parts) == 2 && parts[0] == "users":
 		f.owner(w, f.users, parts[1], "user.json")
-	case r.Method == http.MethodGet && len(parts) >= 4 && parts[0] == "repos":
+	case r.Method == http.MethodGet && len(parts) >= 3 && parts[0] == "repos":
 		repo := f.repo(parts[1], parts[2])
 		if repo == nil {
+			if moved := f.renamed(parts[1], parts[2]); moved != nil {
+				parts[2] = moved.name
+				http.Redirect(w, r, f.prefix+"/"+strings.Join(parts, "/"), http.StatusMovedPermanently)
+				return
+			}
 			f.error(w, http.StatusNotFound, "not_found.json")
 			return
 		}
 		switch {
+		case len(parts) == 3:
+			f.reply(w, r, f.repoJSON(repo))
 		case parts[3] == "contents":
 			f.contents(w, r, repo, strings.Join(parts[4:], "/"))
 		case parts[3] == "readme" && len(parts) == 4:
@@ -231,6 +246,20 @@ func (f *fakeGitHub) repo(owner, name string) *fakeRepo {
 	return nil
 }
 
+// renamed returns the repository formerly called owner/name.
+func (f *fakeGitHub) renamed(owner, name string) *fakeRepo {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, m := range []map[string][]*fakeRepo{f.orgs, f.users} {
+		for _, r := range m[owner] {
+			if r.renamedFrom != "" && strings.EqualFold(r.renamedFrom, name) {
+				return r
+			}
+		}
+	}
+	return nil
+}
+
 func (f *fakeGitHub) owner(w http.ResponseWriter, m map[string][]*fakeRepo, name, tmpl string) {
 	f.mu.Lock()
 	_, ok := m[name]
@@ -248,8 +277,13 @@ func (f *fakeGitHub) owner(w http.ResponseWriter, m map[string][]*fakeRepo, name
 
 func (f *fakeGitHub) listRepos(w http.ResponseWriter, r *http.Request, m map[string][]*fakeRepo, owner string) {
 	f.mu.Lock()
-	repos, ok := m[owner]
-	repos = append([]*fakeRepo(nil), repos...)
+	all, ok := m[owner]
+	var repos []*fakeRepo
+	for _, r := range all {
+		if !r.unlisted {
+			repos = append(repos, r)
+		}
+	}
 	f.mu.Unlock()
 	if !ok {
 		f.error(w, http.StatusNotFound, "not_found.json")
@@ -290,7 +324,7 @@ func (f *fakeGitHub) repoJSON(r *fakeRepo) map[string]any {
 	v["html_url"], v["url"] = f.htmlURL(r.owner, r.name), api
 	v["contents_url"] = api + "/contents/{+path}"
 	v["default_branch"] = "main"
-	v["archived"] = r.archived
+	v["archived"], v["disabled"], v["fork"] = r.archived, r.disabled, r.fork
 	owner := v["owner"].(map[string]any)
 	owner["login"] = r.owner
 	if r.license == "" {

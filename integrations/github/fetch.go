@@ -49,15 +49,17 @@ func (s *Source) fetchAll(ctx context.Context, repos []repoInfo) []fetched {
 // fileRef is a file a descriptor refers to.
 type fileRef struct {
 	path string
-	// descriptor files (Location targets) are scanned for references in
-	// turn; placeholder targets are not.
+	// descriptor files (Location targets) are parsed by the catalog's
+	// loader whatever their name, so they are scanned for references in
+	// turn; placeholder targets are scanned when the loader's directory
+	// walk parses them too (see walked).
 	descriptor bool
 }
 
 // fetchRepo fetches the catalog file of r and the files it refers to,
 // confined to the repository and at most maxFiles. A referred file that is
-// missing is left out (the ingest reports it); any other failure fails the
-// repository.
+// missing is left out (the ingest reports it). A problem of the files
+// themselves is a *contentError; any other failure fails the repository.
 func (s *Source) fetchRepo(ctx context.Context, r repoInfo) (map[string][]byte, error) {
 	data, found, err := s.getFile(ctx, r, s.cfg.CatalogPath)
 	if err != nil || !found {
@@ -65,6 +67,8 @@ func (s *Source) fetchRepo(ctx context.Context, r repoInfo) (map[string][]byte, 
 	}
 	files := map[string][]byte{s.cfg.CatalogPath: data}
 	queue := []string{s.cfg.CatalogPath}
+	queued := map[string]bool{s.cfg.CatalogPath: true}
+	full := false // maxFiles reached: the queue is still scanned, nothing more is fetched
 	for len(queue) > 0 {
 		file := queue[0]
 		queue = queue[1:]
@@ -73,29 +77,34 @@ func (s *Source) fetchRepo(ctx context.Context, r repoInfo) (map[string][]byte, 
 			s.log.Warn("catalog file reference not fetched", "repo", r.slug(), "file", file, "problem", p)
 		}
 		if len(refused) > 0 {
-			return nil, fmt.Errorf("%s: %s (only files inside the repository are read)", file, strings.Join(refused, "; "))
+			return nil, contentErrorf("%s: %s (only files inside the repository are read)", file, strings.Join(refused, "; "))
 		}
-		refs, err := s.expandGlobs(ctx, r, refs)
-		if err != nil {
-			return nil, err
-		}
-		for _, ref := range refs {
-			if _, ok := files[ref.path]; ok {
-				continue
-			}
-			if len(files) >= maxFiles {
-				s.log.Warn("too many files referred to; the rest is not fetched", "repo", r.slug(), "max", maxFiles, "file", ref.path)
-				return files, nil
-			}
-			data, found, err := s.getFile(ctx, r, ref.path)
-			if err != nil {
+		if !full {
+			if refs, err = s.expandGlobs(ctx, r, refs); err != nil {
 				return nil, err
 			}
-			if !found {
-				continue
+		}
+		for _, ref := range refs {
+			if _, ok := files[ref.path]; !ok {
+				if full || hasGlob(ref.path) {
+					continue
+				}
+				if len(files) >= maxFiles {
+					s.log.Warn("too many files referred to; the rest is not fetched", "repo", r.slug(), "max", maxFiles, "file", ref.path)
+					full = true
+					continue
+				}
+				data, found, err := s.getFile(ctx, r, ref.path)
+				if err != nil {
+					return nil, err
+				}
+				if !found {
+					continue
+				}
+				files[ref.path] = data
 			}
-			files[ref.path] = data
-			if ref.descriptor {
+			if (ref.descriptor || walked(ref.path)) && !queued[ref.path] {
+				queued[ref.path] = true
 				queue = append(queue, ref.path)
 			}
 		}
@@ -103,8 +112,16 @@ func (s *Source) fetchRepo(ctx context.Context, r repoInfo) (map[string][]byte, 
 	return files, nil
 }
 
+// maxContentsSize is the largest file the contents API sends: a larger one
+// comes with encoding "none" and no content.
+const maxContentsSize = 1 << 20
+
 // getFile reads a file of r's default branch through the contents API.
 func (s *Source) getFile(ctx context.Context, r repoInfo, p string) ([]byte, bool, error) {
+	if strings.Contains(p, "..") {
+		// go-github refuses such a path before asking.
+		return nil, false, contentErrorf("%s: a file name containing \"..\" cannot be read through GitHub's contents API; rename it", p)
+	}
 	fc, _, _, err := s.client.Repositories.GetContents(ctx, r.Owner, r.Name, p, nil)
 	if err != nil {
 		if isNotFound(err) {
@@ -113,17 +130,20 @@ func (s *Source) getFile(ctx context.Context, r repoInfo, p string) ([]byte, boo
 		return nil, false, fmt.Errorf("get %s: %w", p, describe(err))
 	}
 	if fc == nil {
-		return nil, false, fmt.Errorf("get %s: it is a directory, not a file", p)
+		return nil, false, contentErrorf("%s is a directory, not a file", p)
 	}
 	if t := fc.GetType(); t != "" && t != "file" {
-		return nil, false, fmt.Errorf("get %s: it is a %s, not a file", p, t)
+		return nil, false, contentErrorf("%s is a %s, not a file", p, t)
+	}
+	if fc.GetEncoding() == "none" && fc.GetSize() > maxContentsSize {
+		return nil, false, contentErrorf("%s is larger than 1 MB (%d bytes), which GitHub's contents API does not send", p, fc.GetSize())
 	}
 	content, err := fc.GetContent()
 	if err != nil {
 		return nil, false, fmt.Errorf("decode %s: the contents API sent an undecodable body: %w", p, err)
 	}
 	if len(content) > catalog.MaxFileSize {
-		return nil, false, fmt.Errorf("get %s: larger than %d MiB", p, catalog.MaxFileSize>>20)
+		return nil, false, contentErrorf("%s is larger than %d MiB", p, catalog.MaxFileSize>>20)
 	}
 	return []byte(content), true, nil
 }
@@ -142,6 +162,9 @@ func (s *Source) expandGlobs(ctx context.Context, r repoInfo, refs []fileRef) ([
 		if hasGlob(dir) {
 			s.log.Warn("Location target with a pattern in a directory is not fetched", "repo", r.slug(), "target", ref.path)
 			continue
+		}
+		if strings.Contains(dir, "..") {
+			return nil, contentErrorf("%s/: a directory name containing \"..\" cannot be listed through GitHub's contents API; rename it", dir)
 		}
 		_, entries, _, err := s.client.Repositories.GetContents(ctx, r.Owner, r.Name, dir, nil)
 		if err != nil {
@@ -169,13 +192,20 @@ func (s *Source) expandGlobs(ctx context.Context, r repoInfo, refs []fileRef) ([
 // $json and $yaml placeholders, resolved against the file's directory as
 // the catalog's loader resolves them. URLs are not fetched.
 //
+// The document is read as the loader reads it: aliases and merge keys
+// resolved, the last of a key written twice. It serves fetching, and an
+// early, clear refusal; what keeps the ingest inside the repository is the
+// loader's confinement to the mirror (catalog.WithConfinedTargets), which
+// also covers what this scan cannot see (a target computed by a
+// placeholder).
+//
 // Placeholders that leave the repository or are absolute are skipped
 // (problems say which): the loader refuses them too. A Location target the
 // loader would read outside the repository (absolute, leaving it, or
-// relative to the bot's working directory) is refused: the repository is
-// not ingested. A file that is not valid YAML yields what precedes the
-// error; the ingest reports the error and keeps the file's previous
-// entities.
+// relative to the bot's working directory) is refused: the repository has a
+// content problem and is not ingested. A file that is not valid YAML yields
+// what precedes the error; the ingest reports the error and keeps the
+// file's previous entities.
 func references(file string, data []byte) (refs []fileRef, problems, refused []string) {
 	dir := path.Dir(file)
 	// resolve returns the path in the repository of a target, or why not.
@@ -246,41 +276,95 @@ func references(file string, data []byte) (refs []fileRef, problems, refused []s
 }
 
 // walkPlaceholders calls fn with the target of every $text, $json and
-// $yaml placeholder under n.
+// $yaml placeholder under n, following aliases (each node once, so that an
+// alias bomb costs no more than the document's size).
 func walkPlaceholders(n *yaml.Node, fn func(target string)) {
-	if n == nil {
-		return
-	}
-	if n.Kind == yaml.MappingNode && len(n.Content) == 2 {
-		k, v := n.Content[0], n.Content[1]
-		switch k.Value {
-		case "$text", "$json", "$yaml":
-			if v.Kind == yaml.ScalarNode && v.Tag == "!!str" {
-				fn(v.Value)
-			}
+	seen := map[*yaml.Node]bool{}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		n = deref(n)
+		if n == nil || seen[n] {
 			return
 		}
-	}
-	for _, c := range n.Content {
-		walkPlaceholders(c, fn)
-	}
-}
-
-// child returns the value of key in mapping n, or nil.
-func child(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
+		seen[n] = true
+		if n.Kind == yaml.MappingNode && len(n.Content) == 2 {
+			k, v := n.Content[0], n.Content[1]
+			switch k.Value {
+			case "$text", "$json", "$yaml":
+				// As the catalog's loader: the target is a string written
+				// in place, not an alias.
+				if v.Kind == yaml.ScalarNode && v.Tag == "!!str" {
+					fn(v.Value)
+				}
+				return
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
 		}
 	}
-	return nil
+	walk(n)
 }
 
+// maxAliasDepth bounds the aliases followed from one node.
+const maxAliasDepth = 100
+
+// deref follows n's aliases to the anchored node.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode; i++ {
+		if i == maxAliasDepth {
+			return nil
+		}
+		n = n.Alias
+	}
+	return n
+}
+
+// child returns the value of key in mapping n, or nil, resolving aliases
+// and merge keys (<<) as the catalog's loader reads the document: of keys
+// written twice the last wins, and a key written in the mapping wins over
+// one merged into it.
+func child(n *yaml.Node, key string) *yaml.Node {
+	return childDepth(n, key, 0)
+}
+
+func childDepth(n *yaml.Node, key string, depth int) *yaml.Node {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.MappingNode || depth > maxAliasDepth {
+		return nil
+	}
+	var found, merged *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		switch {
+		case k.Tag == "!!merge":
+			if merged != nil {
+				continue // the first merged mapping holding key wins
+			}
+			v = deref(v)
+			srcs := []*yaml.Node{v}
+			if v != nil && v.Kind == yaml.SequenceNode {
+				srcs = v.Content
+			}
+			for _, src := range srcs {
+				if merged = childDepth(src, key, depth+1); merged != nil {
+					break
+				}
+			}
+		case k.Value == key:
+			found = v
+		}
+	}
+	if found != nil {
+		return deref(found)
+	}
+	return merged
+}
+
+// scalar is the string n (or the node it aliases) holds, or "".
 func scalar(n *yaml.Node) string {
-	if n == nil || n.Kind != yaml.ScalarNode {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
 		return ""
 	}
 	return n.Value

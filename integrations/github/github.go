@@ -2,13 +2,16 @@
 // Enterprise Server): every repository of the configured organisations that
 // has a catalog-info.yaml on its default branch becomes one catalog source,
 // github:<org>/<repo>, fed from a mirror of the file and the files it refers
-// to; repositories that lose the file, or go away, have their entities
-// removed. It also pushes repository facts (branch protection, CODEOWNERS,
-// README, licence, last commit) for scorecards.
+// to, and confined to that mirror; repositories that lose the file, or go
+// away (as GitHub confirms), have their entities removed. It also pushes
+// repository facts (branch protection, CODEOWNERS, README, licence, last
+// commit) for scorecards.
 //
 // Requests are conditional (ETags, kept across restarts), so a sync of an
 // unchanged organisation costs little rate limit; rate limits are waited out
-// within a bound; one repository's failure never removes its entities.
+// within a bound; the credentials go to the configured API only. One
+// repository's failure never removes its entities, and postpones every
+// removal while it may pass.
 package github
 
 import (
@@ -97,9 +100,25 @@ type SyncReport struct {
 	Ingested  int `json:"ingested"`
 	Unchanged int `json:"unchanged"`
 	Removed   int `json:"removed"`
+	// Kept repositories were missing from the listing but GitHub says they
+	// still exist and are discovered (a listing shifted by a deletion
+	// between its pages): their entities are kept.
+	Kept int `json:"kept"`
+	// RemovalsPostponed repositories would have lost their entities, but a
+	// repository failed for a reason that may pass (it may be the new name
+	// of one of them): the first sync without such a failure removes them.
+	RemovalsPostponed int `json:"removals_postponed"`
 	// FactsPushed counts the entities that received facts.
-	FactsPushed int         `json:"facts_pushed"`
-	Failed      []RepoError `json:"failed,omitempty"`
+	FactsPushed int `json:"facts_pushed"`
+	// Failed repositories could not be fetched, ingested, removed or given
+	// facts; they keep what they had in the catalog, and Sync returns an
+	// error naming them.
+	Failed []RepoError `json:"failed,omitempty"`
+	// Problems are repositories whose files cannot be read as they are (a
+	// file name with "..", a file over 1 MB, a Location target outside the
+	// repository): they keep their last good entities until the files are
+	// fixed, and do not fail the sync.
+	Problems []RepoError `json:"problems,omitempty"`
 	// Requests went over the wire (retries included); NotModified of them
 	// were answered 304; RateLimited were rate limited.
 	Requests    int `json:"requests"`
@@ -111,8 +130,8 @@ type SyncReport struct {
 	Changed bool `json:"changed"`
 }
 
-// RepoError is a repository the sync could not fully handle; what it had
-// in the catalog is kept.
+// RepoError is a repository the sync could not fully handle (a failure or
+// a content problem); what it had in the catalog is kept.
 type RepoError struct {
 	// Repo is <org>/<repo>.
 	Repo string
@@ -180,7 +199,7 @@ func New(cfg Config, opts Options) (*Source, error) {
 	s.cache.entries = st.Cache
 
 	wire := buildChain(opts.Transport, cfg.Timeout, opts.Now, opts.Sleep)
-	auth := &authTransport{base: &cacheTransport{base: wire, cache: s.cache}}
+	auth := &authTransport{base: &cacheTransport{base: wire, cache: s.cache}, api: base}
 	if cfg.Token != "" {
 		tok := cfg.Token
 		auth.token = func(context.Context) (string, error) { return tok, nil }
@@ -197,9 +216,10 @@ func New(cfg Config, opts Options) (*Source, error) {
 }
 
 // newClient returns a go-github client on base (github.com or an
-// Enterprise /api/v3/) doing its requests through rt.
+// Enterprise /api/v3/) doing its requests through rt, following redirects
+// on base's scheme and host only.
 func newClient(base *url.URL, rt http.RoundTripper) *gh.Client {
-	c := gh.NewClient(&http.Client{Transport: rt})
+	c := gh.NewClient(&http.Client{Transport: rt, CheckRedirect: checkRedirect(base)})
 	u := *base
 	c.BaseURL, c.UploadURL = &u, &u
 	c.UserAgent = "idpbot"
@@ -237,9 +257,11 @@ func (r repoInfo) slug() string   { return r.Owner + "/" + r.Name }
 func (r repoInfo) source() string { return SourcePrefix + r.slug() }
 
 // Sync lists the repositories, ingests those whose catalog files changed,
-// removes the entities of repositories that no longer have one, and pushes
-// facts. A listing failure changes nothing; a repository that fails keeps
-// what it had, and the error names it after the others are applied.
+// removes the entities of repositories that no longer have one (see
+// removeGone), and pushes facts. A listing failure changes nothing; a
+// repository that fails keeps what it had, and the error names it after the
+// others are applied. A repository whose files have a problem keeps what it
+// had too, and is reported in SyncReport.Problems without failing the sync.
 func (s *Source) Sync(ctx context.Context) (*SyncReport, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -266,22 +288,36 @@ func (s *Source) Sync(ctx context.Context) (*SyncReport, error) {
 	if err := ctx.Err(); err != nil {
 		return rep, fmt.Errorf("sync github: %w", err)
 	}
+	listed := map[string]bool{}
+	for _, r := range repos {
+		listed[r.source()] = true
+	}
 	present := map[string]bool{} // sources that keep their entities
+	var unsettled []string       // repositories that failed for a reason that may pass
 	for _, r := range results {
-		if r.err != nil || r.files != nil {
+		slug := r.repo.slug()
+		switch {
+		case r.err == nil:
+			if r.files != nil {
+				present[r.repo.source()] = true
+				rep.WithCatalog++
+			}
+		case isContentProblem(r.err):
 			present[r.repo.source()] = true
-		}
-		if r.files != nil {
-			rep.WithCatalog++
-		}
-		if r.err != nil {
-			rep.Failed = append(rep.Failed, RepoError{Repo: r.repo.slug(), Stage: "catalog", Err: r.err})
+			rep.Problems = append(rep.Problems, RepoError{Repo: slug, Stage: "catalog", Err: r.err})
+			s.log.Warn("github repository not ingested until its files are fixed; its entities are kept", "repo", slug, "problem", r.err)
+		default:
+			present[r.repo.source()] = true
+			rep.Failed = append(rep.Failed, RepoError{Repo: slug, Stage: "catalog", Err: r.err})
+			if transient(r.err) {
+				unsettled = append(unsettled, slug)
+			}
 		}
 	}
 
 	// Removals first, so that a renamed repository's entities can move to
 	// its new source.
-	s.removeGone(ctx, reports, present, rep)
+	s.removeGone(ctx, reports, listed, present, unsettled, rep)
 	for _, r := range results {
 		if r.err == nil && r.files != nil {
 			s.apply(ctx, r, reports, rep)
@@ -290,12 +326,13 @@ func (s *Source) Sync(ctx context.Context) (*SyncReport, error) {
 	if s.opts.Facts != nil && s.cfg.FactsEnabled() {
 		s.pushFacts(ctx, repos, rep)
 	}
-	if err := s.saveState(len(rep.Failed) == 0); err != nil {
+	if err := s.saveState(rep); err != nil {
 		s.log.Warn("save github state", "error", err)
 	}
 
 	s.log.Debug("github synced", "repos", rep.Repos, "with_catalog", rep.WithCatalog, "ingested", rep.Ingested,
-		"unchanged", rep.Unchanged, "removed", rep.Removed, "failed", len(rep.Failed), "facts_pushed", rep.FactsPushed,
+		"unchanged", rep.Unchanged, "removed", rep.Removed, "kept", rep.Kept, "removals_postponed", rep.RemovalsPostponed,
+		"failed", len(rep.Failed), "problems", len(rep.Problems), "facts_pushed", rep.FactsPushed,
 		"requests", st.requests.Load(), "not_modified", st.notModified.Load(), "rate_limited", st.rateLimited.Load(),
 		"rate_remaining", st.remaining.Load(), "duration", time.Since(start))
 	if len(rep.Failed) > 0 {
@@ -339,7 +376,7 @@ func (s *Source) listRepos(ctx context.Context) ([]repoInfo, error) {
 				info.Owner = org
 			}
 			switch {
-			case r.GetArchived() || r.GetDisabled() || !s.cfg.match(info.Name):
+			case !s.cfg.keeps(r):
 				continue
 			case !ownerRE.MatchString(info.Owner) || !repoNameRE.MatchString(info.Name) || info.Name == "." || info.Name == "..":
 				s.log.Warn("repository name not usable; skipped", "owner", info.Owner, "repo", info.Name)
@@ -438,7 +475,15 @@ func describe(err error) error {
 	return err
 }
 
-// saveState persists what was ingested and the ETag cache.
-func (s *Source) saveState(prune bool) error {
-	return saveState(s.statePF, &persisted{Version: stateVersion, Ingested: s.ingested, Cache: s.cache.snapshot(prune)})
+// saveState persists what was ingested and the ETag cache, pruned of the
+// entries this sync did not use, except those of the repositories that
+// failed or have a content problem (their fetch may have stopped early).
+func (s *Source) saveState(rep *SyncReport) error {
+	var keep []string
+	for _, f := range append(append([]RepoError(nil), rep.Failed...), rep.Problems...) {
+		if owner, name, ok := strings.Cut(f.Repo, "/"); ok {
+			keep = append(keep, s.base.JoinPath("repos", owner, name).String())
+		}
+	}
+	return saveState(s.statePF, &persisted{Version: stateVersion, Ingested: s.ingested, Cache: s.cache.prune(keep)})
 }

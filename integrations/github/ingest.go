@@ -53,8 +53,10 @@ func (s *Source) apply(ctx context.Context, f fetched, reports map[string]catalo
 		}
 		return "url:" + blob + filepath.ToSlash(rel)
 	}
+	// The loader refuses any Location target outside the mirror of this
+	// repository, whatever fetchRepo's scan saw.
 	ir, err := s.opts.Store.Ingest(ctx, src, roots, catalog.WithLocation(location),
-		catalog.WithAnnotations(map[string]string{AnnotationProjectSlug: f.repo.slug()}))
+		catalog.WithAnnotations(map[string]string{AnnotationProjectSlug: f.repo.slug()}), catalog.WithConfinedTargets())
 	if err != nil {
 		fail("ingest", err)
 		return
@@ -69,70 +71,17 @@ func (s *Source) apply(ctx context.Context, f fetched, reports map[string]catalo
 	s.ingested[src] = digest
 }
 
-// removeGone empties the sources of repositories that are gone, archived,
-// excluded or without a catalog file, and deletes their mirrors.
-// present holds the sources that keep their entities (those with a
-// catalog file, and those that failed).
-func (s *Source) removeGone(ctx context.Context, reports map[string]catalog.IngestReport, present map[string]bool, rep *SyncReport) {
-	candidates := map[string]bool{}
-	for src := range reports {
-		candidates[src] = true
-	}
-	for src := range s.ingested {
-		candidates[src] = true
-	}
-	names := make([]string, 0, len(candidates))
-	for src := range candidates {
-		if !present[src] {
-			names = append(names, src)
-		}
-	}
-	sort.Strings(names)
-	for _, src := range names {
-		slug := strings.TrimPrefix(src, SourcePrefix)
-		owner, name, _ := strings.Cut(slug, "/")
-		if r, ok := reports[src]; ok && r.Entities > 0 {
-			if err := s.empty(ctx, src); err != nil {
-				rep.Failed = append(rep.Failed, RepoError{Repo: slug, Stage: "remove", Err: err})
-				continue
-			}
-			rep.Removed++
-			rep.Changed = true
-			s.log.Info("github repository's entities removed", "repo", slug, "entities", r.Entities)
-		}
-		delete(s.ingested, src)
-		if ownerRE.MatchString(owner) && repoNameRE.MatchString(name) && name != "." && name != ".." {
-			dir := s.repoDir(owner, name)
-			if err := os.RemoveAll(dir); err != nil {
-				s.log.Warn("delete the mirror", "repo", slug, "error", err)
-			}
-			_ = os.Remove(filepath.Dir(dir)) // the org's directory, when empty
-		}
-	}
-}
-
-// empty ingests an empty directory as src, removing its entities.
-func (s *Source) empty(ctx context.Context, src string) error {
-	dir, err := os.MkdirTemp(s.mirror, ".empty-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	_, err = s.opts.Store.Ingest(ctx, src, []string{dir})
-	return err
-}
-
 func (s *Source) repoDir(owner, name string) string {
 	return filepath.Join(s.mirror, owner, name)
 }
 
 // walked reports whether the catalog's directory walk finds p (a path in
-// the repository): it skips directories starting with '.' and reads only
-// .yaml, .yml and .json files.
+// the repository): it skips directories starting with '.' and node_modules,
+// and reads only .yaml, .yml and .json files.
 func walked(p string) bool {
 	parts := strings.Split(p, "/")
 	for _, d := range parts[:len(parts)-1] {
-		if strings.HasPrefix(d, ".") {
+		if strings.HasPrefix(d, ".") || d == "node_modules" {
 			return false
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,7 +19,8 @@ import (
 
 // The transport chain of a Source, outermost first:
 //
-//	authTransport      Authorization: the token, or the App's installation token
+//	authTransport      Authorization (the token, or the App's installation token),
+//	                   on requests to the API only
 //	cacheTransport     If-None-Match from the ETag cache; a 304 is served from it
 //	exhaustedTransport a rate limit not waited out becomes a *RateLimitError
 //	oncall.RetryTransport  waits Retry-After / backoff on 429 and 5xx (GET only)
@@ -234,16 +237,23 @@ func (t *exhaustedTransport) RoundTrip(req *http.Request) (*http.Response, error
 	return nil, e
 }
 
-// authTransport sets the Authorization header. token gives the current
-// credential; invalidate, when set, drops it after a 401 (an installation
-// token revoked before its expiry).
+// authTransport sets the Authorization header on the requests to the API
+// (the configured base URL's scheme and host, a path under its path) and
+// on no other: a redirect, or go-github following a Location itself, never
+// carries the credentials elsewhere. token gives the current credential;
+// invalidate, when set, drops it after a 401 (an installation token revoked
+// before its expiry).
 type authTransport struct {
 	base       http.RoundTripper
+	api        *url.URL
 	token      func(ctx context.Context) (string, error)
 	invalidate func(token string)
 }
 
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !underAPI(t.api, req.URL) {
+		return t.base.RoundTrip(req)
+	}
 	tok, err := t.token(req.Context())
 	if err != nil {
 		return nil, &credentialError{err: err}
@@ -255,6 +265,60 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.invalidate(tok)
 	}
 	return resp, err
+}
+
+// underAPI reports whether u is on api's scheme and host and under its
+// path.
+func underAPI(api, u *url.URL) bool {
+	if !sameOrigin(api, u) {
+		return false
+	}
+	prefix := strings.TrimSuffix(api.Path, "/") + "/"
+	return strings.HasPrefix(path.Clean("/"+u.Path)+"/", prefix)
+}
+
+// sameOrigin reports whether a and b have the same scheme, host and port
+// (the scheme's default port when none is given).
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) &&
+		portOf(a) == portOf(b)
+}
+
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
+}
+
+// ErrRedirectRefused is matched (errors.Is) by the failure of a request
+// that GitHub redirected to another scheme or host: it is not followed.
+var ErrRedirectRefused = errors.New("redirect to another host or scheme refused")
+
+// maxRedirects bounds the redirects followed for one request, as
+// http.Client does by default.
+const maxRedirects = 10
+
+// checkRedirect is the http.Client's redirect policy: redirects on the
+// API's scheme and host are followed (GitHub answers 301 for a renamed or
+// transferred repository), any other is refused and fails the request.
+func checkRedirect(api *url.URL) func(req *http.Request, via []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if !sameOrigin(api, req.URL) {
+			return fmt.Errorf("%w: GitHub redirected to %s://%s, not github.base_url's %s://%s", ErrRedirectRefused,
+				req.URL.Scheme, req.URL.Host, api.Scheme, api.Host)
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		return nil
+	}
 }
 
 // credentialError is a failure to obtain the credentials of a request. It
