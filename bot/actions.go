@@ -122,11 +122,12 @@ func (r *Router) listActions(ctx context.Context, c *Call) (*Reply, error) {
 		}
 		rep.Blocks = append(rep.Blocks, &Section{Text: t})
 	}
-	// A button per action runs it for whoever clicks; where the platform
-	// can (Slack, Discord), that opens the form of its inputs.
+	// A button per action opens the form of its inputs, prefilled with the
+	// defaults, for whoever clicks: one click never runs anything. Where
+	// no form can be shown, the answer says how to type the command.
 	var run []Button
 	for _, a := range avail {
-		run = append(run, Button{Label: "Run " + a.Action.ID, Command: "run " + a.Action.ID})
+		run = append(run, Button{Label: "Run " + a.Action.ID, Command: "run " + a.Action.ID, Form: true})
 	}
 	rep.Blocks = append(rep.Blocks, &Actions{Buttons: run})
 	return rep, nil
@@ -163,28 +164,44 @@ func (r *Router) runAction(ctx context.Context, c *Call) (*Reply, error) {
 		}
 		return nil, actionError(c, err)
 	}
-	return r.requestRun(ctx, c, me, id, in)
+	rep, _, err := r.requestRun(ctx, c, me, id, in)
+	return rep, err
 }
 
 // requestRun asks for a run of bound inputs, as me from the request's
 // channel, and answers with the run's message (the approval request
-// itself is posted in the channel by the engine's notifier).
-func (r *Router) requestRun(ctx context.Context, c *Call, me, id string, in actions.Inputs) (*Reply, error) {
+// itself is posted in the channel by the engine's notifier). Once the
+// engine has stored the run, the answer is never an error: a failure
+// after that is logged and the answer is made from the run, so that
+// nobody is invited to ask a second time.
+func (r *Router) requestRun(ctx context.Context, c *Call, me, id string, in actions.Inputs) (*Reply, *actions.Run, error) {
 	origin := actions.Origin{Via: "chat", Platform: string(c.Request.Platform), Channel: c.Request.ChannelID}
 	run, err := r.actions.Request(ctx, me, id, in, origin)
 	if err != nil {
-		return nil, actionError(c, err)
+		return nil, nil, actionError(c, err)
 	}
 	m, err := r.actions.Message(ctx, run.ID)
 	if err != nil {
-		return nil, err
+		r.log.ErrorContext(ctx, "run requested; its message failed", "request_id", c.Request.ID, "platform", c.Request.Platform,
+			"user_id", c.Request.User.ID, "action", run.Action, "run_id", run.ID, "error", err.Error())
+		return requestedReply(c.Request, run), run, nil
 	}
 	rep := RunMessage(m)
 	rep.Visibility = Ephemeral // the in-channel copy is posted by the notifier
 	if m.AwaitingApproval {
 		rep.Text = fmt.Sprintf("Requested %s (run %s): the approval request is in the channel.", run.Title, run.ID)
 	}
-	return rep, nil
+	return rep, run, nil
+}
+
+// requestedReply is the answer to a run whose message could not be made:
+// what was requested, its status, and how to see it later.
+func requestedReply(req *Request, run *actions.Run) *Reply {
+	rep := &Reply{Text: fmt.Sprintf("Requested %s (run %s): %s.", run.Title, run.ID, statusLabel(run.Status))}
+	rep.Blocks = append(rep.Blocks,
+		&Section{Text: Text{P("Requested "), B(run.Title), P(" (run "), C(run.ID), P("): " + statusLabel(run.Status) + ".")}},
+		&Context{Text: Text{C(cmdline(req, "runs "+run.ID)), P(" shows it as it goes.")}})
+	return rep
 }
 
 func (r *Router) listRuns(ctx context.Context, c *Call) (*Reply, error) {

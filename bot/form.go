@@ -28,6 +28,11 @@ type Form struct {
 	// private_metadata, Discord's custom_id) and hand back to Submit: at
 	// most MaxFormState characters.
 	State string
+	// AllFields says the person has seen none of the values yet (the form
+	// of a Run button): a front door that cannot show every field shows
+	// the reply instead of a part of the form, so that no default is used
+	// unseen.
+	AllFields bool
 }
 
 // MaxFormState bounds Form.State (Discord's custom_id takes 100
@@ -97,6 +102,11 @@ type Submission struct {
 	// ChannelID is the channel the form was asked from, from the signed
 	// state ("" when the state was refused): where to answer.
 	ChannelID string
+	// RunID is the run the submission requested ("" when none).
+	RunID string
+	// Duplicate says the same submission (Request.SubmissionID) was sent
+	// before: nothing was requested again, and Reply says so.
+	Duplicate bool
 }
 
 // ErrBadForm says a form state was not made by this bot (forged, altered,
@@ -182,6 +192,20 @@ func (r *Router) actionByID(id string) *actions.Action {
 	return nil
 }
 
+// mayRun refuses a person who may not run a.
+func (r *Router) mayRun(ctx context.Context, c *Call, me string, a *actions.Action) error {
+	avail, err := r.actions.Available(ctx, me)
+	if err != nil {
+		return actionError(c, err)
+	}
+	for _, av := range avail {
+		if av.Action.ID == a.ID {
+			return nil
+		}
+	}
+	return Errorf("You may not run %s.", a.ID).WithHint("it may be run by: %s", a.Runners)
+}
+
 // offerForm answers a run whose only problems are missing required inputs
 // with a form, when the front door can show one: the reply is the usual
 // refusal (the front door's fallback) carrying the form. ok is false when
@@ -195,16 +219,8 @@ func (r *Router) offerForm(ctx context.Context, c *Call, me string, params map[s
 	if a == nil || !onlyMissing(a, ie, params) {
 		return nil, false, nil
 	}
-	avail, err := r.actions.Available(ctx, me)
-	if err != nil {
-		return nil, false, actionError(c, err)
-	}
-	allowed := false
-	for _, av := range avail {
-		allowed = allowed || av.Action.ID == a.ID
-	}
-	if !allowed {
-		return nil, false, Errorf("You may not run %s.", a.ID).WithHint("it may be run by: %s", a.Runners)
+	if err := r.mayRun(ctx, c, me, a); err != nil {
+		return nil, false, err
 	}
 	f, err := r.actionForm(ctx, c.Request, a, params)
 	if err != nil || f == nil {
@@ -317,9 +333,17 @@ func (r *Router) formField(ctx context.Context, in *actions.Input, typed string)
 	if in.Default != "" && !in.Secret {
 		hint = append(hint, "default "+in.Default)
 	}
-	if in.Secret {
+	switch {
+	case in.Secret && typed != "":
+		// What was typed is not filled in, and an optional field left
+		// empty would run without it: the person types it again.
+		fld.Required = true
+		fld.Placeholder = "type it again: a secret is never filled in"
+		hint = append([]string{"you typed this secret with the command: type it again here"}, hint...)
+		hint = append(hint, "secret: kept out of chat and the audit log")
+	case in.Secret:
 		hint = append(hint, "secret: kept out of chat and the audit log, and never filled in for you")
-	} else {
+	default:
 		fld.Value = value
 	}
 	fld.Hint = strings.Join(hint, " · ")

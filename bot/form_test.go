@@ -262,3 +262,152 @@ func TestFormStateFitsDiscord(t *testing.T) {
 		t.Errorf("state of %d characters does not fit a custom_id", n)
 	}
 }
+
+// runButtons runs "actions" for req and returns its Run buttons by label.
+func runButtons(t *testing.T, r *bot.Router, req *bot.Request) map[string]bot.Button {
+	t.Helper()
+	rep := r.Handle(context.Background(), req)
+	out := map[string]bot.Button{}
+	for _, b := range rep.Blocks {
+		if a, ok := b.(*bot.Actions); ok {
+			for _, btn := range a.Buttons {
+				out[btn.Label] = btn
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("no Run buttons: %s", plain(rep))
+	}
+	return out
+}
+
+// TestRunButtonOpensForm: the Run button of /idp actions opens the form,
+// prefilled with the defaults, even when the defaults would do; one click
+// never runs anything, and where no form can be shown the answer says how
+// to type the command.
+func TestRunButtonOpensForm(t *testing.T) {
+	f := newFormFixture(t)
+	ctx := context.Background()
+	buttons := runButtons(t, f.router, formReq("actions"))
+	const long = "warm-the-caches-of-every-service-in-every-region-after-a-deploy"
+	for label, b := range buttons {
+		if v := f.router.ButtonValue(b); v == "" || len(v) > 100 {
+			t.Errorf("%s: value of %d characters does not fit a Discord custom_id", label, len(v))
+		}
+	}
+	click := func(t *testing.T, req *bot.Request, label string) *bot.Reply {
+		t.Helper()
+		b, ok := buttons[label]
+		if !ok {
+			t.Fatalf("no button %q", label)
+		}
+		return f.router.Click(ctx, req, f.router.ButtonValue(b))
+	}
+
+	t.Run("every input defaulted, no approval", func(t *testing.T) {
+		rep := click(t, formReq(""), "Run flush-cache")
+		if rep.Form == nil || rep.IsError {
+			t.Fatalf("no form: %s", plain(rep))
+		}
+		if !rep.Form.AllFields || rep.Form.Submit != "Run" || len(rep.Form.Fields) != 1 {
+			t.Errorf("form %+v", rep.Form)
+		}
+		if scope := field(t, rep.Form, "scope"); scope.Kind != bot.FieldChoice || scope.Value != "all" || scope.Required || scope.Typed {
+			t.Errorf("scope %+v", scope)
+		}
+		// What a front door shows when it cannot open the form.
+		if !strings.Contains(plain(rep), "/idp run flush-cache [scope=all|sessions]") {
+			t.Errorf("reply %s", plain(rep))
+		}
+	})
+	t.Run("required inputs", func(t *testing.T) {
+		rep := click(t, formReq(""), "Run restart-service")
+		if rep.Form == nil || len(rep.Form.Fields) != 3 || field(t, rep.Form, "env").Value != "staging" {
+			t.Fatalf("form %+v: %s", rep.Form, plain(rep))
+		}
+	})
+	t.Run("no inputs: a confirmation", func(t *testing.T) {
+		rep := click(t, formReq(""), "Run "+long)
+		if rep.Form == nil || len(rep.Form.Fields) != 0 || rep.Form.Submit != "Run" {
+			t.Fatalf("form %+v: %s", rep.Form, plain(rep))
+		}
+	})
+	t.Run("no form possible: how to type it", func(t *testing.T) {
+		req := &bot.Request{Platform: bot.Console, User: bot.ChatUser{CatalogRef: alice}}
+		rep := click(t, req, "Run flush-cache")
+		if rep.Form != nil || rep.IsError || !strings.Contains(plain(rep), "type:\nrun flush-cache [scope=all|sessions]") || !strings.Contains(plain(rep), "scope: enum (one of all, sessions), default all") {
+			t.Errorf("reply %s (form %v)", plain(rep), rep.Form != nil)
+		}
+	})
+	t.Run("an unlinked person", func(t *testing.T) {
+		rep := click(t, &bot.Request{Platform: bot.Slack, User: bot.ChatUser{ID: "U0NOBODY"}, ChannelID: "C04PAYMENTS", Forms: true}, "Run flush-cache")
+		if rep.Form != nil || !rep.IsError {
+			t.Errorf("reply %s", plain(rep))
+		}
+	})
+	if n := len(f.runs(t)); n != 0 {
+		t.Fatalf("%d runs after clicks on Run buttons", n)
+	}
+
+	t.Run("submitting the form runs it", func(t *testing.T) {
+		state := click(t, formReq(""), "Run flush-cache").Form.State
+		sub := f.router.Submit(ctx, &bot.Request{Platform: bot.Slack, User: bot.ChatUser{ID: "U01ALICE"}}, state, map[string]string{"scope": "sessions"})
+		if sub.Reply.IsError || sub.RunID == "" {
+			t.Fatalf("submission %+v: %s", sub, plain(sub.Reply))
+		}
+		if runs := f.runs(t); len(runs) != 1 || runs[0].Inputs["scope"] != "sessions" {
+			t.Errorf("runs %+v", runs)
+		}
+	})
+}
+
+// TestRunButtonOthers: a Run button opens nothing for a person who may not
+// run the action, nor for an action that no longer exists.
+func TestRunButtonOthers(t *testing.T) {
+	f := newFormFixture(t)
+	ctx := context.Background()
+	carmen := &bot.Request{Platform: bot.Slack, User: bot.ChatUser{ID: "U01CARMEN"}, ChannelID: "C04SRE", Text: "actions", Forms: true}
+	sre, ok := runButtons(t, f.router, carmen)["Run rotate-keys"]
+	if !ok {
+		t.Fatal("carmen (sre) has no Run rotate-keys button")
+	}
+	// Alice clicks it (it is in a channel she reads): she may not run it.
+	rep := f.router.Click(ctx, formReq(""), f.router.ButtonValue(sre))
+	if rep.Form != nil || !rep.IsError || !strings.Contains(rep.Text, "You may not run rotate-keys") {
+		t.Errorf("reply %s", plain(rep))
+	}
+	// The same key, other actions: the digest names none of them.
+	other := bottest.Router(t, bottest.ExampleCatalog(t), bot.Config{Actions: f.eng})
+	v := other.ButtonValue(bot.Button{Command: "run flush-cache", Form: true})
+	empty := bottest.Router(t, bottest.ExampleCatalog(t), bot.Config{})
+	if rep := empty.Click(ctx, formReq(""), v); rep.Form != nil || !rep.IsError || !strings.Contains(rep.Text, "no longer exists") {
+		t.Errorf("reply %s", plain(rep))
+	}
+	if v := f.router.ButtonValue(bot.Button{Command: "run no-such-action", Form: true}); v != "" {
+		t.Errorf("value %q for an unknown action", v)
+	}
+}
+
+// TestRunFormTypedSecret: a secret typed with the command is not filled
+// in; its field becomes required, so that the form cannot run without it.
+func TestRunFormTypedSecret(t *testing.T) {
+	f := newFormFixture(t)
+	rep := f.router.Handle(context.Background(), formReq("run deploy-tag token=s3cr3t"))
+	if rep.Form == nil {
+		t.Fatalf("no form: %s", plain(rep))
+	}
+	tok := field(t, rep.Form, "token")
+	if !tok.Secret || tok.Value != "" || !tok.Typed || !tok.Required || !strings.Contains(tok.Hint, "type it again") || !strings.Contains(tok.Placeholder, "type it again") {
+		t.Errorf("token %+v", tok)
+	}
+	if notes := field(t, rep.Form, "notes"); notes.Required {
+		t.Errorf("notes %+v", notes)
+	}
+	if strings.Contains(rep.Form.State, "s3cr3t") || strings.Contains(plain(rep), "s3cr3t") {
+		t.Error("the secret is in the form or the reply")
+	}
+	// An optional secret not typed stays optional.
+	if tok := field(t, f.router.Handle(context.Background(), formReq("run deploy-tag")).Form, "token"); tok.Required || strings.Contains(tok.Hint, "type it again") {
+		t.Errorf("token not typed %+v", tok)
+	}
+}

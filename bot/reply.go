@@ -97,6 +97,11 @@ type Button struct {
 	// Replace makes the answer replace the message that carried the button
 	// (a which-one or did-you-mean picker) instead of adding one.
 	Replace bool
+	// Form makes a button whose Command is "run <action>" open the form of
+	// the action's inputs, prefilled with the defaults, instead of running
+	// it: nothing runs until the person submits the form. Where no form
+	// can be shown, the answer says how to type the command.
+	Form bool
 }
 
 // Image is a picture with its alternative text.

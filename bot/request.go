@@ -22,6 +22,11 @@ type Request struct {
 	// been answered yet). A command that lacks inputs then answers with
 	// Reply.Form instead of refusing.
 	Forms bool
+	// SubmissionID is the platform's id of a submitted form (Slack's
+	// view.id, Discord's interaction id): Router.Submit requests at most
+	// one run per id within a few minutes, so that a form sent twice (a
+	// second click on Submit, a redelivery) does not ask twice.
+	SubmissionID string
 }
 
 // ChatUser is the person behind a request as the platform knows them.

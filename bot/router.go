@@ -217,6 +217,8 @@ type Router struct {
 	overlays     OverlaySource
 	cmds         map[string]*Command
 	order        []*Command
+	// sent de-duplicates form submissions (Request.SubmissionID).
+	sent sentForms
 }
 
 // NewRouter returns a router with the built-in commands.
@@ -303,9 +305,18 @@ func (r *Router) Command(name string) (*Command, bool) {
 // its message (command names never start with it).
 const replaceMark = "!"
 
+// formMark starts the signed payload of a button that opens the form of
+// an action (Button.Form): the digest of the action follows (command
+// names never start with it).
+const formMark = "?"
+
 // ButtonValue is the signed opaque value a front door puts on the wire for
-// b; Click takes it back.
+// b; Click takes it back. It is "" (the front door leaves the button out)
+// for a Form button that does not name an action.
 func (r *Router) ButtonValue(b Button) string {
+	if b.Form {
+		return r.formButtonValue(b.Command)
+	}
 	if b.Replace {
 		return r.signer.Sign(replaceMark + b.Command)
 	}
@@ -337,6 +348,10 @@ func (r *Router) Click(ctx context.Context, req *Request, value string) *Reply {
 		ue := Errorf("This button is not valid any more (it was not made by this bot, or its key changed).").
 			WithHint("run the command again")
 		return r.finish(ctx, req, "click", start, nil, ue)
+	}
+	if digest, ok := strings.CutPrefix(cmd, formMark); ok {
+		reply, err := r.formClick(ctx, req, digest)
+		return r.finish(ctx, req, "run", start, reply, err)
 	}
 	cmd, replace := strings.CutPrefix(cmd, replaceMark)
 	req.Text = cmd

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/idpbot/idpbot/actions"
@@ -21,9 +22,101 @@ func (r *Router) Submit(ctx context.Context, req *Request, state string, values 
 	}
 	start := time.Now()
 	sub := &Submission{}
+	key := ""
+	if req.SubmissionID != "" {
+		key = string(req.Platform) + "\x00" + req.User.ID + "\x00" + req.SubmissionID
+	}
+	if runID, dup := r.sent.begin(key, r.now()); dup {
+		sub.Duplicate, sub.RunID = true, runID
+		req.Text = "run"
+		r.log.InfoContext(ctx, "form sent again; nothing requested", "request_id", req.ID, "platform", req.Platform, "user_id", req.User.ID, "run_id", runID)
+		sub.Reply = r.finish(ctx, req, "run", start, sentAgainReply(req, runID), nil)
+		return sub
+	}
 	rep, err := r.submit(ctx, req, state, values, sub)
+	r.sent.end(key, sub.RunID)
 	sub.Reply = r.finish(ctx, req, "run", start, rep, err)
 	return sub
+}
+
+// sentAgainReply answers a form sent a second time.
+func sentAgainReply(req *Request, runID string) *Reply {
+	if runID == "" {
+		return &Reply{Text: "This form is being sent already.", Blocks: []Block{&Section{Text: T("This form is being sent already; its answer follows.")}}}
+	}
+	return &Reply{
+		Text: "This form was sent already: run " + runID + ".",
+		Blocks: []Block{
+			&Section{Text: Text{P("This form was sent already: run "), C(runID), P(". Nothing was requested again.")}},
+			&Context{Text: Text{C(cmdline(req, "runs "+runID)), P(" shows it.")}},
+		},
+	}
+}
+
+// sentFormWindow is how long a submitted form is remembered by its id.
+const sentFormWindow = 10 * time.Minute
+
+// maxSentForms bounds the forms remembered; past it, submissions are not
+// de-duplicated until older ones expire.
+const maxSentForms = 4096
+
+// sentForms remembers the forms submitted in the last few minutes, by
+// their platform's id, and the run each requested.
+type sentForms struct {
+	mu   sync.Mutex
+	byID map[string]*sentForm
+}
+
+type sentForm struct {
+	at    time.Time
+	runID string // "" while the submission is handled
+}
+
+// begin records that the submission key is being handled; dup is true
+// (with the run it requested, "" while in flight) when it was seen within
+// the window. An empty key is never a duplicate.
+func (s *sentForms) begin(key string, now time.Time) (runID string, dup bool) {
+	if key == "" {
+		return "", false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f, ok := s.byID[key]; ok && now.Sub(f.at) < sentFormWindow {
+		return f.runID, true
+	}
+	if s.byID == nil {
+		s.byID = map[string]*sentForm{}
+	}
+	if len(s.byID) >= maxSentForms {
+		for k, f := range s.byID {
+			if now.Sub(f.at) >= sentFormWindow {
+				delete(s.byID, k)
+			}
+		}
+		if len(s.byID) >= maxSentForms {
+			return "", false
+		}
+	}
+	s.byID[key] = &sentForm{at: now}
+	return "", false
+}
+
+// end records the run a submission requested; without one the key is
+// forgotten, so that a form refused (a wrong value) can be sent again.
+func (s *sentForms) end(key, runID string) {
+	if key == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.byID[key]
+	switch {
+	case !ok:
+	case runID == "":
+		delete(s.byID, key)
+	default:
+		f.runID = runID
+	}
 }
 
 func (r *Router) submit(ctx context.Context, req *Request, state string, values map[string]string, sub *Submission) (*Reply, error) {
@@ -74,7 +167,11 @@ func (r *Router) submitRun(ctx context.Context, c *Call, a *actions.Action, valu
 		}
 		return nil, actionError(c, err)
 	}
-	return r.requestRun(ctx, c, me, a.ID, in)
+	rep, run, err := r.requestRun(ctx, c, me, a.ID, in)
+	if run != nil {
+		sub.RunID = run.ID
+	}
+	return rep, err
 }
 
 // maxFieldError bounds the message of one field error.

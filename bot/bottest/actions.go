@@ -20,6 +20,13 @@ import (
 //   - provision-database: seven required inputs, one of each type, a
 //     secret among them; anyone may ask, platform approves.
 //   - rotate-keys: one required input; only sre may ask (alice may not).
+//   - flush-cache: one input, with a default; anyone may ask, and it runs
+//     at once (approval: none).
+//   - deploy-tag: a required tag, an optional secret token and optional
+//     free text (notes); anyone may ask, platform approves.
+//   - warm-the-caches-of-every-service-in-every-region-after-a-deploy: no
+//     inputs, an id of the longest length (63); anyone may ask, it runs at
+//     once.
 const TestActions = `apiVersion: idpbot.dev/v1alpha1
 kind: Action
 metadata:
@@ -90,6 +97,51 @@ spec:
     - {name: reason, type: string, required: true}
   runners:
     groups: [sre]
+  approval: none
+  executor:
+    type: test
+---
+apiVersion: idpbot.dev/v1alpha1
+kind: Action
+metadata:
+  name: flush-cache
+  title: Flush a cache
+spec:
+  inputs:
+    - {name: scope, type: enum, values: [all, sessions], default: all, description: what to flush}
+  runners:
+    anyone: true
+  approval: none
+  executor:
+    type: test
+---
+apiVersion: idpbot.dev/v1alpha1
+kind: Action
+metadata:
+  name: deploy-tag
+  title: Deploy a tag
+spec:
+  inputs:
+    - {name: tag, type: string, required: true, pattern: "v[0-9][0-9.]*", description: the release tag}
+    - {name: token, type: string, secret: true, description: "a registry token, when the registry needs one"}
+    - {name: notes, type: string, description: release notes for the approvers}
+  runners:
+    anyone: true
+  approval:
+    required: 1
+    approvers:
+      groups: [platform]
+  executor:
+    type: test
+---
+apiVersion: idpbot.dev/v1alpha1
+kind: Action
+metadata:
+  name: warm-the-caches-of-every-service-in-every-region-after-a-deploy
+  title: Warm every cache
+spec:
+  runners:
+    anyone: true
   approval: none
   executor:
     type: test
@@ -164,3 +216,19 @@ func (n *Notifier) Notify(ctx context.Context, m *actions.Message) (string, erro
 }
 
 var _ actions.Notifier = (*Notifier)(nil)
+
+// ErrMessageUnavailable is what BrokenMessages.Message returns.
+var ErrMessageUnavailable = errors.New("bottest: run message unavailable")
+
+// BrokenMessages is an engine whose Message always fails, as a store
+// error right after a run was stored would: front-door tests check that a
+// run once stored is never answered as a failure (which would invite a
+// second request).
+type BrokenMessages struct{ *actions.Engine }
+
+// Message implements bot.ActionEngine, failing.
+func (BrokenMessages) Message(context.Context, string) (*actions.Message, error) {
+	return nil, ErrMessageUnavailable
+}
+
+var _ bot.ActionEngine = BrokenMessages{}

@@ -13,7 +13,7 @@ import (
 // Defaults of Config.
 const (
 	DefaultAPIURL          = "https://discord.com/api/v10"
-	DefaultMaxBodyBytes    = 64 << 10
+	DefaultMaxBodyBytes    = 256 << 10
 	DefaultAckBudget       = 2500 * time.Millisecond
 	DefaultTimestampWindow = 5 * time.Minute
 )
@@ -41,7 +41,8 @@ type Config struct {
 	// GuildID, when set, registers the command in that guild only
 	// (instant updates, for testing) instead of globally.
 	GuildID string `yaml:"guild_id"`
-	// MaxBodyBytes bounds a request body (default 64 KiB).
+	// MaxBodyBytes bounds a request body (default 256 KiB: a modal
+	// submission of five 4,000-character fields is about 80 KB).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// AckBudget is how long a command may take to answer in the initial
 	// response (default 2.5 s, below Discord's 3 s); slower answers are

@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -33,11 +34,16 @@ type modalData struct {
 // Discord takes five inputs: the fields shown are the required ones still
 // empty and the ones the person typed (whose values would otherwise be
 // lost), then the others, in the form's order, while there is room. ok is
-// false when the first group alone is more than five, or the state does
-// not fit a custom_id: the front door then answers with the reply itself
-// (what is missing, with the usage).
+// false when the first group alone is more than five, when the form must
+// show every field (Form.AllFields) and has more than five, when a value
+// is longer than a text input takes (it is never cut), or when the state
+// does not fit a custom_id: the front door then answers with the reply
+// itself (what is missing, or how to type the command, with the usage).
 func modal(f *bot.Form) (resp *response, ok bool) {
 	if f == nil || f.State == "" || len(f.State) > maxCustomID || len(f.Fields) == 0 {
+		return nil, false
+	}
+	if f.AllFields && len(f.Fields) > maxModalInputs {
 		return nil, false
 	}
 	show := make([]bool, len(f.Fields))
@@ -62,7 +68,7 @@ func modal(f *bot.Form) (resp *response, ok bool) {
 		if !show[i] {
 			continue
 		}
-		if fld.Name == "" || len(fld.Name) > maxCustomID {
+		if fld.Name == "" || len(fld.Name) > maxCustomID || (!fld.Secret && utf8.RuneCountInString(fld.Value) > maxInputValue) {
 			return nil, false
 		}
 		rows = append(rows, discordgo.ActionsRow{Components: []discordgo.MessageComponent{textInput(fld)}})
@@ -96,7 +102,7 @@ func textInput(fld bot.FormField) discordgo.TextInput {
 		in.Style = discordgo.TextInputParagraph
 	}
 	if !fld.Secret {
-		in.Value = cutRunes(fld.Value, maxInputValue)
+		in.Value = fld.Value // modal checked its length
 	}
 	if fld.Kind == bot.FieldText {
 		if fld.Min != nil && *fld.Min >= 1 && *fld.Min <= maxInputValue {
@@ -107,13 +113,6 @@ func textInput(fld bot.FormField) discordgo.TextInput {
 		}
 	}
 	return in
-}
-
-func cutRunes(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }
 
 // modalValues reads the values of a submitted modal, by input custom_id.
@@ -147,6 +146,7 @@ func modalValues(data discordgo.ModalSubmitInteractionData) map[string]string {
 func (fd *FrontDoor) modalSubmit(ctx context.Context, in *discordgo.Interaction, respond responder) {
 	data := in.Data.(discordgo.ModalSubmitInteractionData)
 	req := chatRequest(in)
+	req.SubmissionID = in.ID
 	values := modalValues(data)
 	fd.answer(ctx, req, respond,
 		func(ctx context.Context) *bot.Reply { return fd.router.Submit(ctx, req, data.CustomID, values).Reply },

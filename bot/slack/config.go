@@ -33,7 +33,9 @@ type Config struct {
 	// APIURL is another Web API base (Enterprise installs, tests); empty:
 	// https://slack.com/api/.
 	APIURL string `yaml:"api_url"`
-	// MaxBodyBytes bounds a request body (default 64 KiB).
+	// MaxBodyBytes bounds the body of a slash command (default 64 KiB).
+	// The interactivity endpoint accepts up to 2 MiB, or this if larger:
+	// a form's submission carries its whole view back.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// AckBudget is how long a slash command may take to answer in the
 	// acknowledgement itself (default 2.5 s, must be below 3 s); slower

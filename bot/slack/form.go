@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	slackapi "github.com/slack-go/slack"
 
@@ -44,12 +45,16 @@ const FormCallbackID = "idp-form"
 const formActionID = "value"
 
 // ModalView renders a form as a modal (views.open): a section with the
-// form's intro, then one input block per field, in order. The form's state
-// is the private_metadata. It fails when the form does not fit a modal.
+// form's intro, then one input block per field, in order; a form without
+// fields is a confirmation (the intro and the submit button). The form's
+// state is the private_metadata. It fails when the form does not fit a
+// modal: a value longer than a text input takes (it is never cut), or a
+// submission that could be larger than the interactivity endpoint
+// accepts even once long option lists are shown as text inputs.
 func ModalView(f *bot.Form) (slackapi.ModalViewRequest, error) {
 	switch {
-	case f == nil || len(f.Fields) == 0:
-		return slackapi.ModalViewRequest{}, errors.New("slack: a form without fields")
+	case f == nil:
+		return slackapi.ModalViewRequest{}, errors.New("slack: no form")
 	case len(f.Fields)+1 > maxModalBlocks:
 		return slackapi.ModalViewRequest{}, fmt.Errorf("slack: a form of %d fields does not fit a modal's %d blocks", len(f.Fields), maxModalBlocks)
 	case f.State == "" || len(f.State) > maxPrivateMetadata:
@@ -71,33 +76,85 @@ func ModalView(f *bot.Form) (slackapi.ModalViewRequest, error) {
 		PrivateMetadata: f.State,
 		CallbackID:      FormCallbackID,
 	}
-	var blocks []slackapi.Block
+	var intro []slackapi.Block
 	if s, _, _ := mrkdwn(f.Intro, maxSectionChars); s != "" {
-		blocks = append(blocks, slackapi.NewSectionBlock(mdObject(s), nil, nil))
+		intro = append(intro, slackapi.NewSectionBlock(mdObject(s), nil, nil))
 	}
-	for _, fld := range f.Fields {
-		if fld.Name == "" || len(fld.Name) > maxBlockIDChars {
-			return slackapi.ModalViewRequest{}, fmt.Errorf("slack: field name %q is not a block_id", fld.Name)
-		}
-		label := plainText(fld.Label, maxLabelChars)
-		if label == "" {
-			label = fld.Name
-		}
-		var hint *slackapi.TextBlockObject
-		if h := plainText(fld.Hint, maxHintChars); h != "" {
-			hint = plainObject(h)
-		}
-		b := slackapi.NewInputBlock(fld.Name, plainObject(label), hint, formElement(fld))
-		b.Optional = !fld.Required
-		blocks = append(blocks, b)
+	if len(intro) == 0 && len(f.Fields) == 0 {
+		return slackapi.ModalViewRequest{}, errors.New("slack: a form without fields or intro")
 	}
-	v.Blocks = slackapi.Blocks{BlockSet: blocks}
-	return v, nil
+	// Long option lists make the submission large (Slack sends the whole
+	// view back): show the longest ones as text inputs until the largest
+	// possible submission fits the endpoint's bound.
+	asText := make([]bool, len(f.Fields))
+	for {
+		blocks := append([]slackapi.Block(nil), intro...)
+		for i, fld := range f.Fields {
+			b, err := inputBlock(fld, asText[i])
+			if err != nil {
+				return slackapi.ModalViewRequest{}, err
+			}
+			blocks = append(blocks, b)
+		}
+		v.Blocks = slackapi.Blocks{BlockSet: blocks}
+		n, err := submissionBytes(v)
+		if err != nil {
+			return slackapi.ModalViewRequest{}, err
+		}
+		if n <= maxSubmissionBytes {
+			return v, nil
+		}
+		i := longestSelect(f, asText)
+		if i < 0 {
+			return slackapi.ModalViewRequest{}, fmt.Errorf("slack: a submission of the form could take %d bytes, more than the %d the interactivity endpoint accepts", n, maxSubmissionBytes)
+		}
+		asText[i] = true
+	}
+}
+
+// inputBlock is the input block of one field, its select (if any) shown
+// as a text input when asText is set.
+func inputBlock(fld bot.FormField, asText bool) (*slackapi.InputBlock, error) {
+	if fld.Name == "" || len(fld.Name) > maxBlockIDChars {
+		return nil, fmt.Errorf("slack: field name %q is not a block_id", fld.Name)
+	}
+	label := plainText(fld.Label, maxLabelChars)
+	if label == "" {
+		label = fld.Name
+	}
+	var hint *slackapi.TextBlockObject
+	if h := plainText(fld.Hint, maxHintChars); h != "" {
+		hint = plainObject(h)
+	}
+	el, err := formElement(fld, asText)
+	if err != nil {
+		return nil, err
+	}
+	b := slackapi.NewInputBlock(fld.Name, plainObject(label), hint, el)
+	b.Optional = !fld.Required
+	return b, nil
+}
+
+// longestSelect is the index of the field shown as a select with the most
+// options, or -1 when none is left.
+func longestSelect(f *bot.Form, asText []bool) int {
+	best, most := -1, 0
+	for i, fld := range f.Fields {
+		if asText[i] || fld.Kind != bot.FieldChoice {
+			continue
+		}
+		if _, ok := selectElement(fld); ok && len(fld.Choices) > most {
+			best, most = i, len(fld.Choices)
+		}
+	}
+	return best
 }
 
 // formElement is the element of one field: a number input, a select of
-// its choices, or a text input (choices Slack cannot list are typed).
-func formElement(fld bot.FormField) slackapi.BlockElement {
+// its choices, or a text input (choices Slack cannot list, or that
+// asText asks to type). A value longer than a text input takes is an
+// error: cutting it would submit something else than was typed.
+func formElement(fld bot.FormField, asText bool) (slackapi.BlockElement, error) {
 	switch fld.Kind {
 	case bot.FieldNumber:
 		el := slackapi.NewNumberInputBlockElement(placeholder(fld.Placeholder), formActionID, true)
@@ -110,16 +167,19 @@ func formElement(fld bot.FormField) slackapi.BlockElement {
 		if fld.Max != nil {
 			el.MaxValue = strconv.FormatFloat(*fld.Max, 'f', -1, 64)
 		}
-		return el
+		return el, nil
 	case bot.FieldChoice:
-		if sel, ok := selectElement(fld); ok {
-			return sel
+		if sel, ok := selectElement(fld); ok && !asText {
+			return sel, nil
 		}
 	}
 	el := slackapi.NewPlainTextInputBlockElement(placeholder(fld.Placeholder), formActionID)
 	el.Multiline = fld.Multiline
 	if !fld.Secret {
-		el.InitialValue = cut(fld.Value, maxInputChars)
+		if n := utf8.RuneCountInString(fld.Value); n > maxInputChars {
+			return nil, fmt.Errorf("slack: the value of %s has %d characters, more than a text input's %d", fld.Name, n, maxInputChars)
+		}
+		el.InitialValue = fld.Value
 	}
 	if fld.Min != nil && *fld.Min >= 1 && *fld.Min <= maxInputChars {
 		el.MinLength = int(*fld.Min)
@@ -127,7 +187,16 @@ func formElement(fld bot.FormField) slackapi.BlockElement {
 	if fld.Max != nil && *fld.Max >= 1 {
 		el.MaxLength = int(min(*fld.Max, maxInputChars))
 	}
-	return el
+	if fld.Kind == bot.FieldChoice && len(fld.Choices) > 0 {
+		// A typed choice is at most as long as the longest value (an
+		// entity's name is shorter than its ref).
+		longest := 0
+		for _, c := range fld.Choices {
+			longest = max(longest, utf8.RuneCountInString(c.Value))
+		}
+		el.MaxLength = max(min(longest, maxInputChars), utf8.RuneCountInString(el.InitialValue))
+	}
+	return el, nil
 }
 
 // selectElement is a static_select of the field's choices, the one equal
@@ -162,14 +231,6 @@ func placeholder(s string) *slackapi.TextBlockObject {
 		return plainObject(p)
 	}
 	return nil
-}
-
-// cut shortens s to n characters (runes), keeping its lines.
-func cut(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }
 
 // trigger is a trigger_id and when it came: it opens a modal within 3
@@ -237,6 +298,7 @@ func (fd *FrontDoor) submitView(ctx context.Context, in *interaction) *slackapi.
 		return nil
 	}
 	req := in.request()
+	req.SubmissionID = in.View.ID
 	values := in.View.values()
 	first := in.View.firstInput()
 	ready := make(chan *bot.Submission)
@@ -246,7 +308,9 @@ func (fd *FrontDoor) submitView(ctx context.Context, in *interaction) *slackapi.
 		select {
 		case ready <- sub:
 		case <-tooLate:
-			fd.announce(ctx, req, sub)
+			if !sub.Duplicate {
+				fd.announce(ctx, req, sub)
+			}
 		}
 	})
 	if err != nil {
@@ -270,6 +334,10 @@ func (fd *FrontDoor) submitView(ctx context.Context, in *interaction) *slackapi.
 
 // viewAnswer is the acknowledgement of a handled submission.
 func (fd *FrontDoor) viewAnswer(ctx context.Context, req *bot.Request, in *interaction, first string, sub *bot.Submission) *slackapi.ViewSubmissionResponse {
+	if sub.Duplicate {
+		// Sent twice: the first submission answers (and has answered).
+		return slackapi.NewClearViewSubmissionResponse()
+	}
 	if len(sub.Errors) > 0 && first != "" {
 		errs := map[string]string{}
 		for name, msg := range sub.Errors {

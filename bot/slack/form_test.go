@@ -2,6 +2,8 @@ package slack
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -45,6 +47,8 @@ type formOptions struct {
 	failViews string
 	binders   []slacktest.Binder
 	cfg       func(*Config)
+	// engine, when set, is what the router gets instead of the engine.
+	engine func(*actions.Engine) bot.ActionEngine
 }
 
 func newFormEnv(t *testing.T, o formOptions) *formEnv {
@@ -54,8 +58,13 @@ func newFormEnv(t *testing.T, o formOptions) *formEnv {
 	n := &bottest.Notifier{}
 	fe.eng = bottest.ActionEngine(t, store, n)
 	fe.env = newEnv(t, envOptions{
-		cfg:    o.cfg,
-		router: func(c *bot.Config) { c.Actions = fe.eng },
+		cfg: o.cfg,
+		router: func(c *bot.Config) {
+			c.Actions = fe.eng
+			if o.engine != nil {
+				c.Actions = o.engine(fe.eng)
+			}
+		},
 		api: func(c slacktest.Customize) {
 			c.Handle("/views.open", fe.viewsOpen)
 			c.Handle("/chat.postMessage", fe.record(fe.posts))
@@ -286,7 +295,8 @@ func TestFormModalEveryType(t *testing.T) {
 
 // viewSubmission is the form body of a view_submission of the opened
 // view, by userID, with private_metadata and the values by block_id
-// (a value "option:x" selects x).
+// (a value "option:x" selects x). The view's id is the same for every
+// submission of one opened view, as Slack's is.
 func viewSubmission(t *testing.T, ov openedView, userID, metadata string, values map[string]string) string {
 	t.Helper()
 	var view map[string]any
@@ -301,7 +311,10 @@ func viewSubmission(t *testing.T, ov openedView, userID, metadata string, values
 			state[id] = map[string]any{formActionID: map[string]any{"type": "plain_text_input", "value": v}}
 		}
 	}
-	view["id"], view["team_id"], view["state"], view["private_metadata"] = "V0FORM", "T0NORTHWIND", map[string]any{"values": state}, metadata
+	// Slack's view id: the same for every submission of one opened view.
+	sum := sha256.Sum256(ov.View)
+	id := "V0" + strings.ToUpper(hex.EncodeToString(sum[:5]))
+	view["id"], view["team_id"], view["state"], view["private_metadata"] = id, "T0NORTHWIND", map[string]any{"values": state}, metadata
 	payload := map[string]any{
 		"type":       "view_submission",
 		"team":       map[string]any{"id": "T0NORTHWIND", "domain": "northwind"},

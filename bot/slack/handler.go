@@ -24,8 +24,10 @@ const (
 
 // Handler serves POST /slack/commands and POST /slack/interactivity. Every
 // request is checked before anything runs: method (405), signature headers
-// and timestamp window (401), body size (413), the HMAC over the raw body
-// (401), then content type and payload (400).
+// and timestamp window (401), body size (413: slack.max_body_bytes for a
+// slash command; for interactivity, which carries whole views back, 2 MiB
+// or slack.max_body_bytes if larger), the HMAC over the raw body (401),
+// then content type and payload (400).
 func (fd *FrontDoor) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(CommandsPath, fd.serveCommand)
@@ -36,7 +38,7 @@ func (fd *FrontDoor) Handler() http.Handler {
 // serveCommand answers a slash command within the acknowledgement when it
 // can, else acknowledges empty and delivers through response_url.
 func (fd *FrontDoor) serveCommand(w http.ResponseWriter, r *http.Request) {
-	body, ok := fd.readSigned(w, r)
+	body, ok := fd.readSigned(w, r, fd.cfg.MaxBodyBytes)
 	if !ok {
 		return
 	}
@@ -65,9 +67,11 @@ func (fd *FrontDoor) serveCommand(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveInteractivity acknowledges a button click at once and runs it in
-// the background; the answer goes to the click's response_url.
+// the background; the answer goes to the click's response_url. A form's
+// submission is answered with its response action. Its body may be as
+// large as the largest submission of a form (maxSubmissionBytes).
 func (fd *FrontDoor) serveInteractivity(w http.ResponseWriter, r *http.Request) {
-	body, ok := fd.readSigned(w, r)
+	body, ok := fd.readSigned(w, r, max(fd.cfg.MaxBodyBytes, maxSubmissionBytes))
 	if !ok {
 		return
 	}
@@ -101,9 +105,9 @@ func (fd *FrontDoor) serveInteractivity(w http.ResponseWriter, r *http.Request) 
 	w.WriteHeader(http.StatusOK)
 }
 
-// readSigned returns the body of an authentic Slack request, or answers
-// the request with the reason it was refused.
-func (fd *FrontDoor) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+// readSigned returns the body of an authentic Slack request of at most
+// limit bytes, or answers the request with the reason it was refused.
+func (fd *FrontDoor) readSigned(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		fd.reject(w, r, http.StatusMethodNotAllowed, errors.New("slack: method "+r.Method))
@@ -119,11 +123,11 @@ func (fd *FrontDoor) readSigned(w http.ResponseWriter, r *http.Request) ([]byte,
 		fd.reject(w, r, http.StatusUnauthorized, err)
 		return nil, false
 	}
-	if r.ContentLength > fd.cfg.MaxBodyBytes {
+	if r.ContentLength > limit {
 		fd.reject(w, r, http.StatusRequestEntityTooLarge, errors.New("slack: body too large"))
 		return nil, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, fd.cfg.MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -51,6 +51,9 @@ type interaction struct {
 // view is the part of a submitted modal the bot reads: which form it is,
 // its signed state, its input blocks and their values.
 type view struct {
+	// ID is Slack's id of the view, the same for every submission of one
+	// modal.
+	ID              string      `json:"id"`
 	CallbackID      string      `json:"callback_id"`
 	PrivateMetadata string      `json:"private_metadata"`
 	Blocks          []viewBlock `json:"blocks"`
