@@ -423,3 +423,38 @@ func TestConfinedLocationTargets(t *testing.T) {
 		t.Errorf("an unconfined ingest did not follow the absolute target: %v", err)
 	}
 }
+
+// "root/link/../x", with link a directory symlink leading out, is checked
+// and read as root/x: a Location target or a placeholder cannot use it to
+// read a file outside the roots.
+func TestDotDotAfterSymlinkStaysInside(t *testing.T) {
+	ctx := context.Background()
+	base := t.TempDir()
+	repo, outside := filepath.Join(base, "repo"), filepath.Join(base, "outside")
+	writeFiles(t, outside, map[string]string{
+		"secret.yaml": component("stolen", "team-a", "not this repository's"),
+		"secret.txt":  "TOP-SECRET",
+		"deep/x":      "",
+	})
+	if err := os.Symlink(filepath.Join(outside, "deep"), filepath.Join(repo+"-link")); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, repo, map[string]string{
+		"catalog-info.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: repo\nspec:\n  targets:\n" +
+			"    - " + filepath.Join(repo, "link") + "/../secret.yaml\n" +
+			"---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: reader\n  description:\n    $text: " + filepath.Join(repo, "link") + "/../secret.txt\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n",
+	})
+	if err := os.Rename(repo+"-link", filepath.Join(repo, "link")); err != nil {
+		t.Fatal(err)
+	}
+	s := openTestStore(t)
+	if _, err := s.Ingest(ctx, "github:acme/repo", []string{repo}, WithConfinedTargets()); err != nil && !errors.Is(err, ErrIngestFailed) {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, "component:stolen"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a target through link/.. read a file outside the repository: %v", err)
+	}
+	if e, err := s.Get(ctx, "component:reader"); err == nil && strings.Contains(e.Metadata.Description, "TOP-SECRET") {
+		t.Error("a placeholder through link/.. read a file outside the repository")
+	}
+}

@@ -250,6 +250,9 @@ func locationTargets(d *Doc, origin string, confine []string) (out []loadItem, m
 			}
 			path = abs
 		}
+		// The path checked is the path read: ".." is resolved lexically
+		// first, so that a symbolic link before it cannot lead elsewhere.
+		path = filepath.Clean(path)
 		refuse := func(p string) bool {
 			if confine == nil || within(p, confine) {
 				return false
@@ -292,6 +295,9 @@ func locationTargets(d *Doc, origin string, confine []string) (out []loadItem, m
 
 // within reports whether path, with symbolic links resolved when it exists,
 // is one of roots or beneath one.
+//
+// Callers read the cleaned path they checked (filepath.Clean), never the
+// raw one: "root/link/../x" is checked and read as "root/x".
 func within(path string, roots []string) bool {
 	path = filepath.Clean(path)
 	if real, err := filepath.EvalSymlinks(path); err == nil {

@@ -187,7 +187,7 @@ func (p *parser) substitute(file string, m *yaml.Node, probs *Problems) (any, bo
 			Hint:    "keep the document beside the descriptor and write " + kind + ": ./file"})
 		return nil, false, nil
 	}
-	abs := target
+	abs := filepath.Clean(target) // checked and read as cleaned: see within
 	if !filepath.IsAbs(abs) {
 		abs = filepath.Join(filepath.Dir(file), target)
 	}

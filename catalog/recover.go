@@ -217,6 +217,7 @@ func (s *Store) rebuildIndex(ctx context.Context, gen uint64) error {
 	if err := s.index.Close(); err != nil {
 		s.log.Warn("close index before rebuild", "error", err)
 	}
+	s.index = nil // until the new one opens: Close must not close the old twice
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("remove index: %w", err)
 	}

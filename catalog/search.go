@@ -74,7 +74,7 @@ func (s *Store) Search(ctx context.Context, req SearchRequest) (*SearchResult, e
 	}
 	sr := bleve.NewSearchRequestOptions(q, req.Limit, req.Offset, false)
 	for _, f := range req.Facets {
-		sr.AddFacet(f, bleve.NewFacetRequest(f, 10))
+		sr.AddFacet(f, bleve.NewFacetRequest(f, s.index.facetSize(facetValues)))
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -104,12 +104,18 @@ func (s *Store) Search(ctx context.Context, req SearchRequest) (*SearchResult, e
 		out.Facets = map[string][]FacetCount{}
 		for name, fr := range res.Facets {
 			for _, t := range fr.Terms.Terms() {
+				if len(out.Facets[name]) == facetValues {
+					break
+				}
 				out.Facets[name] = append(out.Facets[name], FacetCount{Value: t.Term, Count: t.Count})
 			}
 		}
 	}
 	return out, nil
 }
+
+// facetValues is the number of values a facet lists, most frequent first.
+const facetValues = 10
 
 func isFacetField(f string) bool {
 	for _, x := range FacetFields {

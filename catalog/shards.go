@@ -34,6 +34,7 @@ const shardPrefix = "shard-"
 type shardedIndex struct {
 	shards []bleve.Index
 	alias  bleve.IndexAlias
+	closed bool
 }
 
 // openShards opens the index at dir, creating it with n shards when absent
@@ -124,8 +125,12 @@ func (ix *shardedIndex) shardOf(ref string) int {
 	return int(h.Sum32() % uint32(len(ix.shards)))
 }
 
-// Close closes every shard.
+// Close closes every shard; closing again does nothing.
 func (ix *shardedIndex) Close() error {
+	if ix.closed {
+		return nil
+	}
+	ix.closed = true
 	var errs []error
 	for _, s := range ix.shards {
 		errs = append(errs, s.Close())
@@ -134,12 +139,36 @@ func (ix *shardedIndex) Close() error {
 }
 
 // SearchInContext runs req on every shard at once and merges the hits (and
-// facets, and totals).
+// facets, and totals). A shard that fails fails the search, as one index
+// would: a partial result would pass for a complete one.
 func (ix *shardedIndex) SearchInContext(ctx context.Context, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
 	if len(ix.shards) == 1 {
 		return ix.shards[0].SearchInContext(ctx, req)
 	}
-	return ix.alias.SearchInContext(ctx, req)
+	res, err := ix.alias.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if res.Status != nil && res.Status.Failed > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		for _, e := range res.Status.Errors {
+			return nil, e
+		}
+		return nil, errors.New("a shard of the search index failed")
+	}
+	return res, nil
+}
+
+// facetSize is how many values of a facet to ask each shard for, so that
+// the merged counts of the top n are right: each shard's own top n would
+// leave out values just below its cut, undercounting them in the sum.
+func (ix *shardedIndex) facetSize(n int) int {
+	if len(ix.shards) == 1 {
+		return n
+	}
+	return max(n, 1000)
 }
 
 // DocCount is the number of documents of all shards.

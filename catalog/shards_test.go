@@ -147,3 +147,67 @@ func TestShardedIndexRebuiltWhenOldOrInconsistent(t *testing.T) {
 		t.Errorf("the old layout was not replaced: %v", err)
 	}
 }
+
+// A search whose context ends fails as it does on one index, instead of
+// passing an empty (or half) result for a complete one.
+func TestShardedSearchFailsWithItsShards(t *testing.T) {
+	s, err := Open(context.Background(), t.TempDir(), Options{IndexShards: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Ingest(context.Background(), "repo", []string{shardFixture(t, 30)}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if res, err := s.Search(ctx, SearchRequest{Text: "service"}); err == nil {
+		t.Errorf("a cancelled search succeeded with %d hits", res.Total)
+	}
+	// Closing twice (a failed rebuild closes the index before Open's
+	// cleanup closes the store) does not panic.
+	if err := s.index.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.index.Close(); err != nil {
+		t.Errorf("second close: %v", err)
+	}
+}
+
+// Facet counts are the same over three shards as over one, also for values
+// near the cut of the top ten.
+func TestShardedFacetCounts(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var doc string
+	files := map[string]string{}
+	n := 0
+	for team := range 14 {
+		files[fmt.Sprintf("team-%02d.yaml", team)] = fmt.Sprintf("apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team-%02d\nspec:\n  type: team\n  children: []\n", team)
+		for range 20 - team {
+			doc += component(fmt.Sprintf("svc-%03d", n), fmt.Sprintf("team-%02d", team), "service")
+			n++
+		}
+	}
+	files["services.yaml"] = doc
+	writeFiles(t, dir, files)
+	facets := func(shards int) []FacetCount {
+		s, err := Open(ctx, t.TempDir(), Options{IndexShards: shards})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := s.Ingest(ctx, "repo", []string{dir}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Search(ctx, SearchRequest{Text: "service", Facets: []string{fOwner}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Facets[fOwner]
+	}
+	one, three := facets(1), facets(3)
+	if len(one) != 10 || !slices.Equal(one, three) {
+		t.Errorf("owner facet over one shard %v, over three %v", one, three)
+	}
+}
