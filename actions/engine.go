@@ -26,9 +26,9 @@ type Config struct {
 	OnCall OnCall
 	// Notifier posts and updates approval messages (optional).
 	Notifier Notifier
-	// OnChange, when set, is called after every committed change of a run,
-	// with the run's action and the status it has now (metrics). It must
-	// not block.
+	// OnChange, when set, is called after every committed change of a run
+	// that gives it a new status, with the run's action and that status
+	// (metrics): once per status a run reaches. It must not block.
 	OnChange func(action string, status Status)
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
@@ -234,7 +234,7 @@ func (e *Engine) Request(ctx context.Context, actor, actionID string, in Inputs,
 		return nil, fmt.Errorf("request %s: %w", a.ID, err)
 	}
 	e.log.InfoContext(ctx, "run requested", slog.String("run_id", r.ID), slog.String("action", a.ID), slog.String("actor", r.Requester))
-	e.changed(ctx, r)
+	e.changed(ctx, r, "")
 	if r.Status == StatusApproved {
 		e.executeLater(r.ID, 0)
 	}

@@ -175,6 +175,14 @@ func TestNofMCountsEachPersonOnce(t *testing.T) {
 	if got := e.run(r.ID); got.Status != actions.StatusSucceeded || got.Inputs["ticket"] != actions.Redacted {
 		t.Errorf("run = %+v", got)
 	}
+	// A first approval of two changes the run but not its status: each
+	// status is reported once.
+	e.mu.Lock()
+	changes := strings.Join(e.changes, " ")
+	e.mu.Unlock()
+	if want := "grant-temporary-access:awaiting_approval grant-temporary-access:approved grant-temporary-access:running grant-temporary-access:succeeded"; changes != want {
+		t.Errorf("OnChange reported %q, want %q", changes, want)
+	}
 }
 
 func mapValues(m map[string]string) []string {

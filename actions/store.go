@@ -94,6 +94,7 @@ func (e *Engine) save(tx *catalog.StateTx, r *Run, evs []event) error {
 func (e *Engine) update(ctx context.Context, id string, fn func(r *Run) ([]event, error)) (*Run, bool, error) {
 	var out *Run
 	var changed bool
+	var before Status
 	err := updateRetry(ctx, e.runs, func(tx *catalog.StateTx) error {
 		var r Run
 		found, err := tx.Get(runKey(id), &r)
@@ -103,6 +104,7 @@ func (e *Engine) update(ctx context.Context, id string, fn func(r *Run) ([]event
 		if !found {
 			return unknownRun(id)
 		}
+		before = r.Status
 		evs, err := fn(&r)
 		if err != nil {
 			return err
@@ -120,7 +122,7 @@ func (e *Engine) update(ctx context.Context, id string, fn func(r *Run) ([]event
 		return nil, false, err
 	}
 	if changed {
-		e.changed(ctx, out)
+		e.changed(ctx, out, before)
 	}
 	return out, changed, nil
 }
@@ -129,10 +131,11 @@ func unknownRun(id string) error {
 	return userErr(ErrUnknownRun, "list runs with /idp runs", "no run %q", clip(id, 40))
 }
 
-// changed reports the change of a run, moves its audit events into the
-// chain and updates its message.
-func (e *Engine) changed(ctx context.Context, r *Run) {
-	if e.onChange != nil {
+// changed reports the run's new status (when it has one: before is the
+// status the change started from, "" for a new run), moves its audit
+// events into the chain and updates its message.
+func (e *Engine) changed(ctx context.Context, r *Run, before Status) {
+	if e.onChange != nil && r.Status != before {
 		e.onChange(r.Action, r.Status)
 	}
 	if err := e.flushAudit(context.WithoutCancel(ctx)); err != nil {

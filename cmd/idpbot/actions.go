@@ -85,7 +85,7 @@ type chatNotifier struct {
 func newChatNotifier(reg prometheus.Registerer) *chatNotifier {
 	n := &chatNotifier{runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "idpbot_action_run_changes_total",
-		Help: "Changes of action runs, by action and the status reached (awaiting_approval, approved, running, succeeded, failed, rejected, expired, cancelled, unknown).",
+		Help: "Action runs reaching each status, by action and status (awaiting_approval, approved, running, succeeded, failed, rejected, expired, cancelled, unknown); a run counts once per status it reaches.",
 	}, []string{"action", "status"})}
 	reg.MustRegister(n.runs)
 	return n
@@ -105,7 +105,7 @@ func (n *chatNotifier) doors() (*slack.FrontDoor, *discord.FrontDoor) {
 	return n.slack, n.discord
 }
 
-// count records a committed change of a run (the engine's OnChange:
+// count records a run reaching a status (the engine's OnChange:
 // notifications may merge two quick changes into one, so they are not
 // counted).
 func (n *chatNotifier) count(action string, status actions.Status) {

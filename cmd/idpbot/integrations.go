@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -47,7 +48,9 @@ Discord (the token, the /idp command registered), PagerDuty and Opsgenie
 and whether the people on call are catalog users, so that replies can
 mention them) and GitHub (the credentials, each organisation, reading
 repositories and catalog files). Each failure says how to fix it; the exit
-status is 1 when anything failed. Secrets are never printed.`,
+status is 1 when anything failed. Secrets are never printed. It can run
+beside a running serve: when the data directory is in use, it checks
+against a temporary catalog built from catalog.paths.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.loadSettings(&o, cmd.Flags().Changed("data-dir"))
@@ -57,6 +60,19 @@ status is 1 when anything failed. Secrets are never printed.`,
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
 			a, err := newApp(ctx, g, cfg)
+			if err != nil && strings.Contains(err.Error(), "another idpbot") {
+				// serve holds the data directory: check against a
+				// temporary catalog of catalog.paths instead (entities
+				// that only GitHub discovery brings are then not seen).
+				tmp, terr := os.MkdirTemp("", "idpbot-check-")
+				if terr != nil {
+					return terr
+				}
+				defer os.RemoveAll(tmp)
+				fmt.Fprintf(g.stderr, "idpbot: %s is in use (a running serve); checking against a temporary catalog of catalog.paths\n", cfg.DataDir)
+				cfg.DataDir = tmp
+				a, err = newApp(ctx, g, cfg)
+			}
 			if err != nil {
 				return err
 			}

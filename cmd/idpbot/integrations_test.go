@@ -107,3 +107,14 @@ func TestIntegrationsCheck(t *testing.T) {
 		t.Errorf("json: exit %d, %v\n%s", code, err, out)
 	}
 }
+
+// integrations check runs beside a serve that holds the data directory.
+func TestIntegrationsCheckBesideServe(t *testing.T) {
+	data := t.TempDir()
+	srv := startServe(t, data)
+	defer srv.stop(t)
+	code, out, errOut := idpbot(t, "--data-dir", data, "integrations", "check", "--catalog", exampleCatalog)
+	if code != 0 || !strings.Contains(errOut, "is in use") || !strings.Contains(out, "no integration is configured") {
+		t.Errorf("check beside serve: exit %d\n%s%s", code, out, errOut)
+	}
+}

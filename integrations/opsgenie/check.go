@@ -37,6 +37,17 @@ func (s *Source) Check(ctx context.Context, teams, schedules map[string][]string
 		return []check.Result{fail("api key", err, fixFor(err, s.cfg.APIURL))}
 	}
 	out := []check.Result{ok("api key", fmt.Sprintf("accepted by %s (%d schedules visible)", s.cfg.APIURL, len(list.Schedule)))}
+	// Escalations give the levels; without them every shift shows level 1.
+	if escs, err := s.escalations.List(ctx); err != nil {
+		err = s.apiError(ctx, "list escalations", err)
+		fix := fixFor(err, s.cfg.APIURL)
+		if errors.Is(err, oncall.ErrUnauthorized) {
+			fix = "the key cannot read escalations, so every schedule is shown at level 1: give the API integration configuration (read) access"
+		}
+		out = append(out, fail("escalations", err, fix))
+	} else {
+		out = append(out, ok("escalations", fmt.Sprintf("%d readable (they give the escalation levels)", len(escs.Escalations))))
+	}
 	if len(teams)+len(schedules) == 0 {
 		return append(out, ok("annotations", "no catalog entity has an opsgenie.com/team or opsgenie.com/schedule annotation; on-call comes from rotations"))
 	}

@@ -406,7 +406,8 @@ func TestCheck(t *testing.T) {
 		got[r.Check] = state + " | " + r.Detail
 	}
 	for check, want := range map[string]string{
-		"api key":                                        "ok | accepted by " + srv.URL + " (4 schedules visible)",
+		"api key": "ok | accepted by " + srv.URL + " (4 schedules visible)", "escalations": "ok | 2 readable",
+
 		"team sre-oncall (group:sre)":                    "ok | schedules: SRE schedule",
 		"team ghost-team (group:ghosts)":                 "FAIL: check the team name",
 		"schedule SRE schedule (old) (component:legacy)": "FAIL: enable it",
@@ -419,6 +420,16 @@ func TestCheck(t *testing.T) {
 	}
 	if !strings.Contains(got["people"], "not in the catalog: nightcover@partner.example") {
 		t.Errorf("people: %q", got["people"])
+	}
+
+	f.override["/v2/escalations"] = func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		w.Write([]byte(`{"message":"Key has insufficient access","took":0.001,"requestId":"r"}`))
+	}
+	for _, r := range src.Check(ctx, nil, nil) {
+		if r.Check == "escalations" && (r.OK || !strings.Contains(r.Fix, "level 1")) {
+			t.Errorf("unreadable escalations: %+v", r)
+		}
 	}
 
 	bad := newSource(t, srv, nil, opsgenie.Config{APIKey: "wrong"}, &sleeps{})

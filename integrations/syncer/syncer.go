@@ -1,7 +1,8 @@
 // Package syncer runs the catalog's sources on a schedule: each source (the
 // catalog files, the GitHub discovery…) is a gocron job with its own
-// interval and jitter, in singleton mode (a run still going when the next is
-// due makes that one skip, never overlap), with metrics per source. A
+// interval and jitter; runs never overlap (a run due while the previous one
+// is still going is skipped, and counted as skipped), with metrics per
+// source. A
 // failed run leaves the catalog as the last good run left it: sources only
 // write what they fetched completely.
 package syncer
@@ -69,7 +70,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"source"}),
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "idpbot_sync_last_success_timestamp_seconds",
-			Help: "Unix time of the last successful sync of each source; alert when it is too old.",
+			Help: "Unix time of the last successful sync of each source (the start of the process until one succeeds); alert when it is too old.",
 		}, []string{"source"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "idpbot_sync_errors_total",
@@ -104,6 +105,8 @@ type Syncer struct {
 	// running guards each job: a run that finds its job running is
 	// skipped (RunNow as well as the schedule).
 	running map[string]bool
+	// observe, when set, sees every counted run result (tests).
+	observe func(name, result string)
 }
 
 // New returns a Syncer adding its jobs to sched. m may be nil (no metrics),
@@ -133,11 +136,17 @@ func (s *Syncer) Add(ctx context.Context, j Job) error {
 	s.jobs[j.Name] = &j
 	s.status[j.Name] = &Status{Name: j.Name, Interval: j.Interval}
 	s.mu.Unlock()
+	if s.m != nil {
+		// Until the first success, the age counts from now: a source that
+		// never syncs still trips an alert on the age.
+		s.m.lastSuccess.WithLabelValues(j.Name).Set(float64(time.Now().UnixNano()) / 1e9)
+	}
 
 	lo, hi := Spread(j.Interval, j.Jitter)
+	// No gocron singleton mode: it would drop an overlapping run silently;
+	// RunNow skips it and counts it.
 	opts := []gocron.JobOption{
 		gocron.WithName("sync-" + j.Name),
-		gocron.WithSingletonMode(gocron.LimitModeReschedule),
 		gocron.WithContext(ctx),
 	}
 	if j.Immediately {
@@ -238,6 +247,9 @@ func run(ctx context.Context, j *Job) (changed bool, err error) {
 func (s *Syncer) count(name, result string) {
 	if s.m != nil {
 		s.m.runs.WithLabelValues(name, result).Inc()
+	}
+	if s.observe != nil {
+		s.observe(name, result)
 	}
 }
 

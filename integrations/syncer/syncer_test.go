@@ -200,3 +200,57 @@ func TestSpread(t *testing.T) {
 		}
 	}
 }
+
+// A scheduled run that comes due while the previous one is still going is
+// skipped and counted; the source's age counts from the start until a first
+// success.
+func TestScheduledOverlapIsSkippedAndCounted(t *testing.T) {
+	ctx := context.Background()
+	clock := clockwork.NewFakeClock()
+	s, m, _, sched, _ := newSyncer(t, gocron.WithClock(clock))
+	results := make(chan string, 10)
+	s.observe = func(name, result string) { results <- result }
+	entered, release := make(chan struct{}, 10), make(chan struct{})
+	if err := s.Add(ctx, Job{Name: "github", Interval: time.Minute, Jitter: -1,
+		Run: func(context.Context) (bool, error) { entered <- struct{}{}; <-release; return false, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	if v := testutil.ToFloat64(m.lastSuccess.WithLabelValues("github")); v < float64(time.Now().Add(-time.Minute).Unix()) {
+		t.Errorf("no age before the first success: %v", v)
+	}
+	sched.Start()
+	deadline := time.After(10 * time.Second)
+	if err := clock.BlockUntilContext(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Minute)
+	select {
+	case <-entered:
+	case <-deadline:
+		t.Fatal("the first scheduled run did not start")
+	}
+	if err := clock.BlockUntilContext(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Minute)
+	select {
+	case r := <-results:
+		if r != "skipped" {
+			t.Errorf("the overlapping run was %q, want skipped", r)
+		}
+	case <-deadline:
+		t.Fatal("the overlapping run was not counted")
+	}
+	close(release)
+	select {
+	case r := <-results:
+		if r != "ok" {
+			t.Errorf("the first run ended %q", r)
+		}
+	case <-deadline:
+		t.Fatal("the first run did not end")
+	}
+	if n := testutil.ToFloat64(m.runs.WithLabelValues("github", "skipped")); n != 1 {
+		t.Errorf("skipped = %v, want 1", n)
+	}
+}
