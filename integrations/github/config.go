@@ -3,8 +3,6 @@ package github
 import (
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"path"
 	"regexp"
 	"strings"
@@ -12,6 +10,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	gh "github.com/google/go-github/v75/github"
+
+	"github.com/idpbot/idpbot/integrations/apiurl"
 )
 
 // Defaults of Config.
@@ -208,28 +208,10 @@ func (a AppConfig) validate() []error {
 	return errs
 }
 
-// checkBaseURL accepts https URLs, and http ones for loopback hosts, so
-// that the token never travels in the clear.
+// checkBaseURL accepts https URLs, and http ones for loopback hosts.
 func checkBaseURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fmt.Errorf("%q is not a URL like %s or https://github.example.com/api/v3/", raw, DefaultBaseURL)
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%q: give the base URL only, without credentials, query or fragment", u.Redacted())
-	}
-	if u.Scheme == "http" && !loopback(u.Hostname()) {
-		return fmt.Errorf("%q: use https (plain http only for localhost), the token would travel in the clear", raw)
-	}
-	return nil
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	_, err := apiurl.Parse(raw, DefaultBaseURL+" or https://github.example.com/api/v3/", "token")
+	return err
 }
 
 func hasGlob(s string) bool { return strings.ContainsAny(s, "*?[") }

@@ -404,33 +404,40 @@ const maxPages = 1000
 // listOwner lists an organisation's repositories, or a user's when the
 // organisation does not exist.
 func (s *Source) listOwner(ctx context.Context, org string) ([]*gh.Repository, error) {
-	var out []*gh.Repository
 	opt := &gh.RepositoryListByOrgOptions{Type: "all", ListOptions: gh.ListOptions{PerPage: 100}}
-	for page := 0; page < maxPages; page++ {
-		repos, resp, err := s.client.Repositories.ListByOrg(ctx, org, opt)
-		if err != nil {
-			if page == 0 && isNotFound(err) {
-				return s.listUser(ctx, org)
-			}
-			return nil, describe(err)
-		}
-		out = append(out, repos...)
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opt.Page = resp.NextPage
+	out, err := listPages(&opt.ListOptions, func() ([]*gh.Repository, *gh.Response, error) {
+		return s.client.Repositories.ListByOrg(ctx, org, opt)
+	})
+	if errors.Is(err, errFirstPageNotFound) {
+		return s.listUser(ctx, org)
 	}
-	return nil, fmt.Errorf("more than %d pages of repositories", maxPages)
+	return out, err
 }
 
 func (s *Source) listUser(ctx context.Context, user string) ([]*gh.Repository, error) {
-	var out []*gh.Repository
 	opt := &gh.RepositoryListByUserOptions{Type: "owner", ListOptions: gh.ListOptions{PerPage: 100}}
+	out, err := listPages(&opt.ListOptions, func() ([]*gh.Repository, *gh.Response, error) {
+		return s.client.Repositories.ListByUser(ctx, user, opt)
+	})
+	if errors.Is(err, errFirstPageNotFound) {
+		return nil, fmt.Errorf("no organisation or user %q is visible (check github.orgs and the credentials' access)", user)
+	}
+	return out, err
+}
+
+// errFirstPageNotFound: the listing's first page answered 404 (no such
+// owner of that kind).
+var errFirstPageNotFound = errors.New("not found")
+
+// listPages follows a listing's pages (list reads the page lo.Page names),
+// at most maxPages of them.
+func listPages(lo *gh.ListOptions, list func() ([]*gh.Repository, *gh.Response, error)) ([]*gh.Repository, error) {
+	var out []*gh.Repository
 	for page := 0; page < maxPages; page++ {
-		repos, resp, err := s.client.Repositories.ListByUser(ctx, user, opt)
+		repos, resp, err := list()
 		if err != nil {
-			if isNotFound(err) {
-				return nil, fmt.Errorf("no organisation or user %q is visible (check github.orgs and the credentials' access)", user)
+			if page == 0 && isNotFound(err) {
+				return nil, errFirstPageNotFound
 			}
 			return nil, describe(err)
 		}
@@ -438,7 +445,7 @@ func (s *Source) listUser(ctx context.Context, user string) ([]*gh.Repository, e
 		if resp.NextPage == 0 {
 			return out, nil
 		}
-		opt.Page = resp.NextPage
+		lo.Page = resp.NextPage
 	}
 	return nil, fmt.Errorf("more than %d pages of repositories", maxPages)
 }

@@ -3,9 +3,11 @@ package oncall
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/idpbot/idpbot/catalog"
+	"github.com/idpbot/idpbot/integrations/check"
 )
 
 // Users is what the Directory reads of the catalog; *catalog.Store
@@ -74,4 +76,36 @@ func Person(people map[string]catalog.Person, email, name string) catalog.Person
 		name = email
 	}
 	return catalog.Person{DisplayName: name, Email: email}
+}
+
+// CheckPeople is the "people" result of `idpbot integrations check`:
+// whether the provider's people (by e-mail; who says which, e.g. "on call
+// now") are catalog users, so that chat replies can mention them.
+func (d *Directory) CheckPeople(ctx context.Context, provider, who string, emails []string) check.Result {
+	r := check.Result{Integration: provider, Check: "people"}
+	people, err := d.People(ctx, emails)
+	if err != nil {
+		r.Detail, r.Fix = err.Error(), "check the catalog store"
+		return r
+	}
+	seen := map[string]bool{}
+	var missing []string
+	for _, e := range emails {
+		k := strings.ToLower(strings.TrimSpace(e))
+		if k == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		if _, ok := people[k]; !ok {
+			missing = append(missing, e)
+		}
+	}
+	sort.Strings(missing)
+	r.OK = len(missing) == 0
+	r.Detail = fmt.Sprintf("%d of %d people %s are catalog users", len(seen)-len(missing), len(seen), who)
+	if len(missing) > 0 {
+		r.Detail += "; not in the catalog: " + strings.Join(missing, ", ")
+		r.Fix = "add a User entity with spec.profile.email set to each address, so that chat replies can mention them"
+	}
+	return r
 }

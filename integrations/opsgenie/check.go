@@ -102,27 +102,7 @@ func (s *Source) Check(ctx context.Context, teams, schedules map[string][]string
 	if len(emails) == 0 {
 		return out
 	}
-	people, err := s.people.People(ctx, emails)
-	if err != nil {
-		return append(out, fail("people", err, "check the catalog store"))
-	}
-	seen := map[string]bool{}
-	var missing []string
-	for _, e := range emails {
-		k := strings.ToLower(e)
-		if _, found := people[k]; !found && !seen[k] {
-			missing = append(missing, e)
-		}
-		seen[k] = true
-	}
-	sort.Strings(missing)
-	r := ok("people", fmt.Sprintf("%d of %d people on the schedules are catalog users", len(seen)-len(missing), len(seen)))
-	if len(missing) > 0 {
-		r.OK = false
-		r.Detail += "; not in the catalog: " + strings.Join(missing, ", ")
-		r.Fix = "add a User entity with spec.profile.email set to each address, so that chat replies can mention them"
-	}
-	return append(out, r)
+	return append(out, s.people.CheckPeople(ctx, provider, "on the schedules", emails))
 }
 
 func sortedKeys(m map[string][]string) []string {

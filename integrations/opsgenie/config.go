@@ -3,11 +3,11 @@ package opsgenie
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/idpbot/idpbot/integrations/apiurl"
 	"github.com/idpbot/idpbot/integrations/oncall"
 )
 
@@ -91,25 +91,14 @@ func (cfg Config) Validate() error {
 }
 
 // parseURL accepts https base URLs without a path, and http ones for
-// loopback hosts, so that the key never travels in the clear.
+// loopback hosts (the SDK takes a host).
 func parseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("%q is not a URL like %s", raw, DefaultAPIURL)
+	u, err := apiurl.Parse(raw, DefaultAPIURL, "key")
+	if err != nil {
+		return nil, err
 	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
+	if u.Path != "" && u.Path != "/" {
 		return nil, fmt.Errorf("%q: give scheme and host only, like %s", u.Redacted(), DefaultAPIURL)
 	}
-	if u.Scheme == "http" && !loopback(u.Hostname()) {
-		return nil, fmt.Errorf("%q: use https (plain http only for localhost), the key would travel in the clear", raw)
-	}
 	return u, nil
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

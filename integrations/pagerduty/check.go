@@ -90,28 +90,7 @@ func (s *Source) Check(ctx context.Context, services map[string][]string) []chec
 		out = append(out, res(name, nil, fmt.Sprintf("%q, escalation policy %q, %d on call now", svc.Name, svc.EscalationPolicy.Summary, len(oc.OnCalls)), ""))
 	}
 	if len(emails) > 0 {
-		people, err := s.people.People(ctx, emails)
-		if err != nil {
-			out = append(out, res("people", err, "", "check the catalog store"))
-			return out
-		}
-		var missing []string
-		seen := map[string]bool{}
-		for _, e := range emails {
-			k := strings.ToLower(e)
-			if _, ok := people[k]; !ok && !seen[k] {
-				missing = append(missing, e)
-			}
-			seen[k] = true
-		}
-		sort.Strings(missing)
-		r := check.Result{Integration: provider, Check: "people", OK: len(missing) == 0,
-			Detail: fmt.Sprintf("%d of %d people on call now are catalog users", len(seen)-len(missing), len(seen))}
-		if len(missing) > 0 {
-			r.Detail += "; not in the catalog: " + strings.Join(missing, ", ")
-			r.Fix = "add a User entity with spec.profile.email set to each address, so that chat replies can mention them"
-		}
-		out = append(out, r)
+		out = append(out, s.people.CheckPeople(ctx, provider, "on call now", emails))
 	}
 	return out
 }

@@ -3,11 +3,10 @@ package pagerduty
 import (
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"strings"
 	"time"
 
+	"github.com/idpbot/idpbot/integrations/apiurl"
 	"github.com/idpbot/idpbot/integrations/oncall"
 )
 
@@ -90,26 +89,8 @@ func (cfg Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// checkURL accepts https URLs, and http ones for loopback hosts (tests, a
-// local proxy), so that the token never travels in the clear.
+// checkURL accepts https URLs, and http ones for loopback hosts.
 func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fmt.Errorf("%q is not a URL like %s", raw, DefaultAPIURL)
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%q: give the base URL only, without credentials, query or fragment", u.Redacted())
-	}
-	if u.Scheme == "http" && !loopback(u.Hostname()) {
-		return fmt.Errorf("%q: use https (plain http only for localhost), the token would travel in the clear", raw)
-	}
-	return nil
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	_, err := apiurl.Parse(raw, DefaultAPIURL, "token")
+	return err
 }
