@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-co-op/gocron/v2"
-
 	"github.com/idpbot/idpbot/integrations/check"
 	"github.com/idpbot/idpbot/integrations/github"
 )
@@ -80,21 +78,7 @@ func TestGitHubSyncThroughTheApp(t *testing.T) {
 	if err := cfg.validate(); err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
-	a, err := newApp(ctx, &globals{stderr: &logs, stdout: &logs}, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
-	sched, err := gocron.NewScheduler()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sched.Shutdown()
-	s, err := a.startSyncs(ctx, sched)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, s, logs := startSyncsForTest(t, cfg)
 	if err := s.RunNow(ctx, "github"); err != nil {
 		t.Fatalf("github sync: %v\n%s", err, logs.String())
 	}

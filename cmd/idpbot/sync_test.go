@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
+
+	"github.com/idpbot/idpbot/integrations/syncer"
 )
 
 // The catalog files are a scheduled source: a run reads them again, a
@@ -28,21 +30,7 @@ func TestCatalogFilesSync(t *testing.T) {
 	}
 	write("takes orders")
 	cfg := &config{DataDir: t.TempDir(), Catalog: catalogConfig{Paths: []string{dir}, Interval: time.Minute}}
-	var logs bytes.Buffer
-	a, err := newApp(ctx, &globals{stderr: &logs, stdout: &logs}, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
-	sched, err := gocron.NewScheduler()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sched.Shutdown()
-	s, err := a.startSyncs(ctx, sched)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, s, logs := startSyncsForTest(t, cfg)
 	description := func() string {
 		t.Helper()
 		e, err := a.store.Get(ctx, "component:checkout")
@@ -74,4 +62,27 @@ func TestCatalogFilesSync(t *testing.T) {
 	if !strings.Contains(logs.String(), `"msg":"sync finished"`) {
 		t.Errorf("no sync log:\n%s", logs.String())
 	}
+}
+
+// startSyncsForTest builds the app of cfg (logs in the returned buffer) and
+// its sync jobs on a scheduler that is not started: tests run them with
+// RunNow. Both are closed when the test ends.
+func startSyncsForTest(t *testing.T, cfg *config) (*app, *syncer.Syncer, *bytes.Buffer) {
+	t.Helper()
+	logs := &bytes.Buffer{}
+	a, err := newApp(context.Background(), &globals{stderr: logs, stdout: logs}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.close)
+	sched, err := gocron.NewScheduler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sched.Shutdown() })
+	s, err := a.startSyncs(context.Background(), sched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, s, logs
 }
