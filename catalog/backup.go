@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/options"
 )
 
 // backupMagic starts every backup: the format and the schema version of
@@ -89,7 +89,7 @@ func Restore(ctx context.Context, dir string, r io.Reader) (err error) {
 			os.RemoveAll(storeDir) // nothing half-restored stays
 		}
 	}()
-	db, err := badger.Open(badger.DefaultOptions(storeDir).WithLogger(nil).WithCompression(options.None))
+	db, err := badger.Open(badgerOptions(storeDir, Options{Logger: slog.New(slog.DiscardHandler)}))
 	if err != nil {
 		return fmt.Errorf("restore: open %s: %w", storeDir, err)
 	}
@@ -101,6 +101,10 @@ func Restore(ctx context.Context, dir string, r io.Reader) (err error) {
 		db.Close()
 		return fmt.Errorf("restore: %w (is the backup complete?)", err)
 	}
+	if _, err := compactLevel0(db, compactL0Tables); err != nil {
+		db.Close()
+		return fmt.Errorf("restore: compact: %w", err)
+	}
 	if err := db.Close(); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
@@ -108,11 +112,19 @@ func Restore(ctx context.Context, dir string, r io.Reader) (err error) {
 	return os.RemoveAll(filepath.Join(dir, "index"))
 }
 
-// CollectGarbage reclaims space in Badger's value log left by replaced
-// and deleted values (re-ingests, finished runs), a file at a time until
+// CollectGarbage compacts the tables that writes of state (runs, audit,
+// history) flushed since the last ingest into the tree (Badger compacts
+// nothing by itself, see badgerOptions), then reclaims space in Badger's
+// value log left by replaced and deleted values, a file at a time until
 // none is worth rewriting. The scheduler runs it; it is safe while the
 // store is in use.
 func (s *Store) CollectGarbage(ctx context.Context) (rewritten int, err error) {
+	s.ingestMu.Lock()
+	_, err = compactLevel0(s.db, compactL0Tables)
+	s.ingestMu.Unlock()
+	if err != nil {
+		return 0, fmt.Errorf("compact: %w", err)
+	}
 	for ctx.Err() == nil {
 		err := s.db.RunValueLogGC(0.5)
 		if errors.Is(err, badger.ErrNoRewrite) || errors.Is(err, badger.ErrRejected) {

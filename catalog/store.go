@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 
 	"github.com/dgraph-io/badger/v4"
@@ -25,10 +26,9 @@ var (
 // Options configure a Store.
 type Options struct {
 	Logger *slog.Logger
-	// CacheMB is Badger's block cache in MiB (default 0: none). Tables are
-	// uncompressed and read from their memory maps, so the cache only saves
-	// a copy; Badger holds its two 32 MiB memtables and the tables' indexes
-	// (about 2% of the store) besides.
+	// CacheMB is Badger's cache of decompressed table blocks in MiB
+	// (default DefaultCacheMB). Badger holds its two 6 MiB memtables and the
+	// tables' indexes (about 2% of the store) besides.
 	CacheMB int64
 	// Workers parse descriptor files in parallel (default GOMAXPROCS).
 	Workers int
@@ -36,6 +36,11 @@ type Options struct {
 	// (default DefaultIndexShards, at most 16); an existing index keeps its
 	// own.
 	IndexShards int
+
+	// Tests only: memtables of this many bytes (default 6 MiB), and tables
+	// written uncompressed, as stores were before compression.
+	memTableSize int64
+	uncompressed bool
 }
 
 // Store is the catalog on disk: Badger holds the entities and their
@@ -84,28 +89,10 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	opts.CacheMB = max(opts.CacheMB, 0)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	// Tables are stored uncompressed: a catalog is small on disk, and
-	// uncompressed blocks are read straight from the memory-mapped tables,
-	// with no decompression buffers and no block cache. Two 32 MiB
-	// memtables keep the number of level-0 tables, and so compaction, low
-	// during an ingest.
-	bo := badger.DefaultOptions(filepath.Join(dir, "store")).
-		WithLogger(badgerLogger{opts.Logger}).
-		WithMemTableSize(32 << 20).
-		WithNumMemtables(2).
-		WithCompression(options.None).
-		WithNumLevelZeroTables(5).
-		WithNumLevelZeroTablesStall(15).
-		WithBlockCacheSize(opts.CacheMB << 20).
-		WithIndexCacheSize(0).
-		WithValueLogFileSize(64 << 20).
-		WithNumCompactors(2).
-		WithCompactL0OnClose(false)
-	db, err := badger.Open(bo)
+	db, err := badger.Open(badgerOptions(filepath.Join(dir, "store"), opts))
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w (is another idpbot using this data directory?)", dir, err)
 	}
@@ -137,6 +124,82 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// DefaultCacheMB is the default size of Badger's block cache.
+const DefaultCacheMB = 16
+
+// Level-0 tables: Badger compacts nothing by itself (see badgerOptions);
+// the store compacts level 0 into the tree when it holds compactL0Tables
+// tables after an ingest or a batch of one, and in CollectGarbage.
+// Writes would stall at stallL0Tables, which compaction keeps out of reach.
+const (
+	compactL0Tables = 4
+	midIngestL0     = 48
+	stallL0Tables   = 256
+)
+
+// badgerOptions are the store's Badger options, sized for a small process.
+//
+// Memory is what they are chosen for. Tables are written through memory
+// maps, so every table written stays resident until it is replaced, and
+// Badger's table builders keep their buffers (up to the size of the largest
+// table built) pooled, several at a time when compactions run in parallel.
+// So:
+//   - blocks are Snappy-compressed: a 100k-entity store takes 70 MB instead
+//     of 170 (JSON bodies and repeated refs compress well); a small block
+//     cache holds decompressed blocks;
+//   - two 6 MiB memtables: level-0 tables are small, and so are the
+//     builders that write them (a value over 512 KiB, which no entity
+//     body reaches, goes to the value log: Badger requires values kept in
+//     the tree to fit 15% of a memtable);
+//   - no background compaction (NumCompactors 0): compaction beside an
+//     ingest's parsing and indexing costs both cores and doubles the memory
+//     at its peak, and repeated compactions of a growing tree rewrite it
+//     several times. The store compacts at known points instead
+//     (compactLevel0): once at the end of an ingest, after a batch when
+//     level 0 grows past midIngestL0 tables, and in CollectGarbage.
+func badgerOptions(dir string, opts Options) badger.Options {
+	cache := opts.CacheMB
+	if cache <= 0 {
+		cache = DefaultCacheMB
+	}
+	memtable := int64(6 << 20)
+	if opts.memTableSize > 0 {
+		memtable = opts.memTableSize
+	}
+	compression := options.Snappy
+	if opts.uncompressed {
+		compression = options.None
+	}
+	return badger.DefaultOptions(dir).
+		WithLogger(badgerLogger{opts.Logger}).
+		WithMemTableSize(memtable).
+		WithValueThreshold(min(512<<10, memtable/10)).
+		WithNumMemtables(2).
+		WithCompression(compression).
+		WithBlockCacheSize(cache << 20).
+		WithIndexCacheSize(0).
+		WithNumCompactors(0).
+		WithNumLevelZeroTables(compactL0Tables).
+		WithNumLevelZeroTablesStall(stallL0Tables).
+		WithValueLogFileSize(64 << 20).
+		WithCompactL0OnClose(false)
+}
+
+// compactLevel0 compacts the store into its last level when level 0 holds
+// at least min tables, and returns how many it held then (0 if it did
+// nothing). Reads and writes go on meanwhile.
+func compactLevel0(db *badger.DB, min int) (int, error) {
+	levels := db.Levels()
+	if len(levels) == 0 || levels[0].NumTables < min {
+		return 0, nil
+	}
+	// The compaction maps its new tables beside the old ones: hand the
+	// memory the work before it left free (an ingest's parsing and
+	// indexing) back to the system first, so the two do not add up.
+	debug.FreeOSMemory()
+	return levels[0].NumTables, db.Flatten(1)
 }
 
 func (o Options) indexShards() int {

@@ -1,0 +1,141 @@
+package catalog
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+// level0Tables is the number of tables in the store's level 0.
+func level0Tables(s *Store) int { return s.db.Levels()[0].NumTables }
+
+// An ingest that flushed several level-0 tables ends by compacting them
+// into the tree (Badger compacts nothing by itself), and says so in the log;
+// every entity reads back afterwards.
+func TestIngestCompactsLevel0(t *testing.T) {
+	ctx := context.Background()
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	s, err := Open(ctx, t.TempDir(), Options{Logger: log, memTableSize: 256 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	path := versionedCatalog(t, t.TempDir(), 3000, 1)
+	rep, err := s.Ingest(ctx, "fixture", []string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compacted struct {
+		Tables int `json:"level0_tables"`
+	}
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, `"msg":"store compacted"`) {
+			if err := json.Unmarshal([]byte(line), &compacted); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if compacted.Tables < compactL0Tables {
+		t.Fatalf("no compaction logged after an ingest of %d entities with small memtables:\n%s", rep.Entities, logs.String())
+	}
+	if n := level0Tables(s); n != 0 {
+		t.Errorf("level 0 holds %d tables after the ingest, want 0", n)
+	}
+	if s.Count() != rep.Entities || rep.Entities != 3004 {
+		t.Errorf("count %d, report %d, want 3004", s.Count(), rep.Entities)
+	}
+	for _, i := range []int{0, 1234, 2999} {
+		e, err := s.Get(ctx, fmt.Sprintf("component:default/svc-%04d", i))
+		if err != nil {
+			t.Fatalf("svc-%04d after compaction: %v", i, err)
+		}
+		if want := fmt.Sprintf("team-%c", 'a'+rune(i%4)); e.SpecString("owner") != want {
+			t.Errorf("svc-%04d owner %q, want %q", i, e.SpecString("owner"), want)
+		}
+	}
+	// A re-ingest that changes nothing writes no tables and compacts nothing.
+	logs.Reset()
+	if _, err := s.Ingest(ctx, "fixture", []string{path}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "store compacted") {
+		t.Errorf("an unchanged re-ingest compacted the store:\n%s", logs.String())
+	}
+}
+
+// State written between ingests (runs, audit, history) is compacted by
+// CollectGarbage, which serve runs every hour.
+func TestCollectGarbageCompactsLevel0(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir(), Options{memTableSize: 256 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, err := s.State("audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// About 2 MB of state in 256 KiB memtables: Badger blocks a write
+	// while both memtables are full, so by the end most have been flushed.
+	value := strings.Repeat("x", 1000)
+	for i := range 2000 {
+		if err := st.Update(ctx, func(tx *StateTx) error { return tx.Put(fmt.Sprintf("e%05d", i), value) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := level0Tables(s); n < compactL0Tables {
+		t.Fatalf("level 0 holds %d tables after 2 MB of writes, want at least %d", n, compactL0Tables)
+	}
+	if _, err := s.CollectGarbage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := level0Tables(s); n != 0 {
+		t.Errorf("level 0 holds %d tables after CollectGarbage, want 0", n)
+	}
+	var got string
+	if err := st.View(ctx, func(tx *StateTx) error {
+		_, err := tx.Get("e01999", &got)
+		return err
+	}); err != nil || got != value {
+		t.Errorf("state after compaction: %q, %v", got, err)
+	}
+}
+
+// Stores written before tables were compressed open and read as before, and
+// their tables are rewritten compressed by the next compaction.
+func TestUncompressedStoreStillReads(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := versionedCatalog(t, t.TempDir(), 200, 1)
+	old, err := Open(ctx, dir, Options{uncompressed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Ingest(ctx, "fixture", []string{path}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := dump(t, old)
+	if err := old.Close(); err != nil { // flushes the memtables to level 0
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if after, _ := dump(t, s); after != before {
+		t.Errorf("catalog read differently with compression on:\n%s\nwant\n%s", after, before)
+	}
+	if _, err := compactLevel0(s.db, 1); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := dump(t, s); after != before {
+		t.Errorf("catalog changed by the compaction")
+	}
+}
