@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -92,11 +93,17 @@ func TestCollectGarbageCompactsLevel0(t *testing.T) {
 	if n := level0Tables(s); n < compactL0Tables {
 		t.Fatalf("level 0 holds %d tables after 2 MB of writes, want at least %d", n, compactL0Tables)
 	}
+	// The compaction lowers GOGC while it runs and puts it back after.
+	prev := debug.SetGCPercent(150)
+	defer debug.SetGCPercent(prev)
 	if _, err := s.CollectGarbage(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n := level0Tables(s); n != 0 {
 		t.Errorf("level 0 holds %d tables after CollectGarbage, want 0", n)
+	}
+	if got := debug.SetGCPercent(prev); got != 150 {
+		t.Errorf("GOGC %d after the compaction, want 150 as before it", got)
 	}
 	var got string
 	if err := st.View(ctx, func(tx *StateTx) error {
