@@ -143,10 +143,17 @@ const maxPrefixNames = 200
 func (s *Store) textQuery(text string) query.Query {
 	lower := strings.ToLower(text)
 	words := strings.FieldsFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	whole := []query.Query{termQuery(fNameKW, lower, 20)}
-	if len(lower) >= 2 {
+	// Text that no name is or starts with (a space, several words, makes
+	// sure of it; otherwise the name index tells) leaves the query to the
+	// words alone: a disjunction less on every hit.
+	var whole []query.Query
+	switch {
+	case strings.IndexFunc(lower, func(r rune) bool { return !isNameChar(r) }) >= 0:
+	case len(lower) < 2:
+		whole = append(whole, termQuery(fNameKW, lower, 20))
+	default:
 		if q := s.namePrefixQuery(lower, len(words) == 1 && words[0] == lower); q != nil {
-			whole = append(whole, q)
+			whole = append(whole, termQuery(fNameKW, lower, 20), q)
 		}
 	}
 	var perWord []query.Query
@@ -170,14 +177,24 @@ func (s *Store) textQuery(text string) query.Query {
 		}
 		perWord = append(perWord, bleve.NewDisjunctionQuery(alts...))
 	}
+	var all query.Query // a conjunction of one costs a searcher level on every hit
 	switch len(perWord) {
 	case 0:
 		return bleve.NewDisjunctionQuery(whole...)
 	case 1:
-		// A conjunction of one costs a searcher level on every hit.
-		return bleve.NewDisjunctionQuery(append(whole, perWord[0])...)
+		all = perWord[0]
+	default:
+		all = bleve.NewConjunctionQuery(perWord...)
 	}
-	return bleve.NewDisjunctionQuery(append(whole, bleve.NewConjunctionQuery(perWord...))...)
+	if len(whole) == 0 {
+		return all
+	}
+	return bleve.NewDisjunctionQuery(append(whole, all)...)
+}
+
+// isNameChar reports whether r may appear in a lower-cased entity name.
+func isNameChar(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.'
 }
 
 // namePrefixQuery matches the entities whose names start with prefix. A
