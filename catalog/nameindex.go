@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -20,6 +21,37 @@ type nameIndex struct {
 	// the first lookup after an ingest changed the set of names.
 	sorted []string
 	dirty  bool
+	// words counts the names each word of a name (a run of letters and
+	// digits) appears in: a typed word that is a name's word is taken as
+	// spelled right (see textQuery).
+	words map[string]int
+}
+
+// nameWords splits a lower-case name into its words.
+func nameWords(name string) []string {
+	return strings.FieldsFunc(name, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+// addWords and removeWords count a name's words in or out; callers hold
+// n.mu for writing.
+func (n *nameIndex) addWords(name string, delta int) {
+	if n.words == nil {
+		n.words = map[string]int{}
+	}
+	for _, w := range nameWords(name) {
+		if c := n.words[w] + delta; c > 0 {
+			n.words[w] = c
+		} else {
+			delete(n.words, w)
+		}
+	}
+}
+
+// isWord says whether w (lower case) is a word of some name.
+func (n *nameIndex) isWord(w string) bool {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.words[w] > 0
 }
 
 func refName(ref string) string { return ref[strings.IndexByte(ref, '/')+1:] }
@@ -29,7 +61,10 @@ func (n *nameIndex) add(ref string) {
 	defer n.mu.Unlock()
 	name := refName(ref)
 	if !slices.Contains(n.byName[name], ref) {
-		n.dirty = n.dirty || len(n.byName[name]) == 0
+		if len(n.byName[name]) == 0 {
+			n.dirty = true
+			n.addWords(name, 1)
+		}
 		n.byName[name] = append(n.byName[name], ref)
 		slices.Sort(n.byName[name])
 	}
@@ -41,8 +76,10 @@ func (n *nameIndex) remove(ref string) {
 	name := refName(ref)
 	refs := slices.DeleteFunc(n.byName[name], func(r string) bool { return r == ref })
 	if len(refs) == 0 {
-		_, had := n.byName[name]
-		n.dirty = n.dirty || had
+		if _, had := n.byName[name]; had {
+			n.dirty = true
+			n.addWords(name, -1)
+		}
 		delete(n.byName, name)
 	} else {
 		n.byName[name] = refs
@@ -149,6 +186,9 @@ func (s *Store) loadNames() error {
 		for it.Rewind(); it.Valid(); it.Next() {
 			ref := refFromEntityKey(it.Item().Key())
 			name := refName(ref)
+			if len(n.byName[name]) == 0 {
+				n.addWords(name, 1)
+			}
 			n.byName[name] = append(n.byName[name], ref)
 		}
 		return nil

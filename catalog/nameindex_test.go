@@ -44,6 +44,55 @@ func TestNameIndexPrefixes(t *testing.T) {
 	if !n.has("component:default/pay") || n.has("group:default/payments") {
 		t.Error("has disagrees with the adds and removes")
 	}
+	// The words of the names follow them too: "gateway" goes with its only
+	// name, "payments" stays while payments-api is there.
+	for w, want := range map[string]bool{"payments": true, "gateway": true, "v2": true, "api": true, "pay": true, "payment": false} {
+		if n.isWord(w) != want {
+			t.Errorf("isWord(%q) = %v, want %v", w, !want, want)
+		}
+	}
+	n.remove("component:default/payments-gateway-v2")
+	n.remove("component:default/payments-api") // api:default/payments-api still has the name
+	if n.isWord("gateway") || !n.isWord("payments") || !n.isWord("api") {
+		t.Errorf("after removals: gateway %v, payments %v, api %v; want false, true, true", n.isWord("gateway"), n.isWord("payments"), n.isWord("api"))
+	}
+}
+
+// A typed word that is a word of some name is taken as spelled: it does not
+// also match the names one letter away; a word no name has still does.
+func TestSearchTypoToleranceOnlyForUnknownWords(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var b strings.Builder
+	for _, name := range []string{"router-alpha", "routes-beta", "ledger-gamma"} {
+		fmt.Fprintf(&b, "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: %s\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n", name)
+	}
+	writeFiles(t, dir, map[string]string{"catalog-info.yaml": b.String()})
+	s, err := Open(ctx, t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Ingest(ctx, "fixture", []string{filepath.Join(dir, "catalog-info.yaml")}); err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string][]string{
+		"router":      {"component:default/router-alpha"}, // not routes-beta, one letter away
+		"routr alpha": {"component:default/router-alpha"}, // one typo, no name has "routr"
+		"ledgr":       {"component:default/ledger-gamma"},
+	} {
+		res, err := s.Search(ctx, SearchRequest{Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, h := range res.Hits {
+			got = append(got, h.Ref)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("search %q = %v, want %v", text, got, want)
+		}
+	}
 }
 
 func TestPointerAndSourceEntryEncodings(t *testing.T) {

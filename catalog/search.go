@@ -166,7 +166,12 @@ func (s *Store) textQuery(text string) query.Query {
 			fieldMatch(fText, w, 1, 0),
 			termQuery(fTags, w, 2),
 		}
-		if len(w) >= 4 {
+		// One typo in a longer word: unless the word is a word of some
+		// name, when it is taken as typed (the typo-tolerant alternative
+		// would match its neighbours, "router" also "routes", and builds a
+		// Levenshtein automaton per index shard: half of what a search
+		// allocates).
+		if len(w) >= 4 && (s.names == nil || !s.names.isWord(w)) {
 			alts = append(alts, fieldMatch(fName, w, 1.5, 1))
 		}
 		if last && len(w) >= 2 {
