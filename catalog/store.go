@@ -202,6 +202,8 @@ func compactLevel0(db *badger.DB, min int) (int, error) {
 	// is decompressed into a new buffer), so the collector runs more often
 	// meanwhile: a heap of about 1.25× the live one instead of 2× (GOGC
 	// 25), which costs a few short collections.
+	compacting.Lock() // GOGC is the process's: one compaction at a time changes it
+	defer compacting.Unlock()
 	debug.FreeOSMemory()
 	if old := debug.SetGCPercent(compactGCPercent); old >= 0 && old < compactGCPercent || old < 0 {
 		debug.SetGCPercent(old) // GOGC lower than ours, or off: the operator's choice stands
@@ -213,6 +215,10 @@ func compactLevel0(db *badger.DB, min int) (int, error) {
 
 // compactGCPercent is the collector's GOGC while the store compacts.
 const compactGCPercent = 25
+
+// compacting serialises compactions in the process (stores opened side by
+// side, a restore), so that each puts back the GOGC it found.
+var compacting sync.Mutex
 
 func (o Options) indexShards() int {
 	if o.IndexShards <= 0 {
