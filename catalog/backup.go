@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -97,7 +98,12 @@ func Restore(ctx context.Context, dir string, r io.Reader) (err error) {
 		db.Close()
 		return err
 	}
-	if err := db.Load(br, 256); err != nil {
+	ticker := time.NewTicker(guardInterval)
+	stopGuard := guardL0(db, ticker.C, slog.New(slog.DiscardHandler))
+	err = db.Load(br, 256)
+	stopGuard()
+	ticker.Stop()
+	if err != nil {
 		db.Close()
 		return fmt.Errorf("restore: %w (is the backup complete?)", err)
 	}

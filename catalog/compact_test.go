@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 )
 
 // level0Tables is the number of tables in the store's level 0.
@@ -144,5 +145,40 @@ func TestUncompressedStoreStillReads(t *testing.T) {
 	}
 	if after, _ := dump(t, s); after != before {
 		t.Errorf("catalog changed by the compaction")
+	}
+}
+
+// Whatever writes, level 0 never reaches Badger's write stall (which, with
+// no compactor, would last for good): the guard compacts it when it is full.
+func TestGuardCompactsAFullLevel0(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir(), Options{memTableSize: 256 << 10, guardInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, err := s.State("history")
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := strings.Repeat("y", 4000)
+	for i := 0; level0Tables(s) < maxL0Tables; i++ {
+		if i == 10000 {
+			t.Fatalf("level 0 holds %d tables after 40 MB of writes", level0Tables(s))
+		}
+		if err := st.Update(ctx, func(tx *StateTx) error { return tx.Put(fmt.Sprintf("h%05d", i), value) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tick := make(chan time.Time)
+	stop := guardL0(s.db, tick, slog.New(slog.DiscardHandler))
+	tick <- time.Now() // received: the guard is looking
+	stop()             // and has finished
+	if n := level0Tables(s); n >= compactL0Tables {
+		t.Errorf("level 0 holds %d tables after the guard, want fewer than %d", n, compactL0Tables)
+	}
+	var got string
+	if err := st.View(ctx, func(tx *StateTx) error { _, err := tx.Get("h00000", &got); return err }); err != nil || got != value {
+		t.Errorf("state after the guard's compaction: %d bytes, %v", len(got), err)
 	}
 }

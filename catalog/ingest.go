@@ -302,10 +302,6 @@ func (st *staging) write(b stagedBatch) error {
 	if !b.last {
 		st.s.step("flushed")
 	}
-	// A very large ingest would otherwise stall Badger's writes.
-	if _, err := compactLevel0(st.s.db, midIngestL0); err != nil {
-		return fmt.Errorf("compact the store: %w", err)
-	}
 	if b.index.Size() > 0 {
 		if err := st.s.index.Batch(b.index); err != nil {
 			return fmt.Errorf("index: %w", err)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -37,10 +38,12 @@ type Options struct {
 	// own.
 	IndexShards int
 
-	// Tests only: memtables of this many bytes (default 6 MiB), and tables
-	// written uncompressed, as stores were before compression.
-	memTableSize int64
-	uncompressed bool
+	// Tests only: memtables of this many bytes (default 6 MiB), tables
+	// written uncompressed (as stores were before compression), and how
+	// often the level-0 guard looks.
+	memTableSize  int64
+	uncompressed  bool
+	guardInterval time.Duration // default guardInterval
 }
 
 // Store is the catalog on disk: Badger holds the entities and their
@@ -62,6 +65,9 @@ type Store struct {
 	names    *nameIndex
 	// summaries caches what who-owns reads; applyLocked empties it.
 	summaries summaryCache
+
+	// stopGuard ends the level-0 guard (see guardL0).
+	stopGuard func()
 
 	// crash, when set (tests only), is called at each step of an ingest.
 	crash func(step string)
@@ -123,6 +129,13 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	interval := guardInterval
+	if opts.guardInterval > 0 {
+		interval = opts.guardInterval
+	}
+	ticker := time.NewTicker(interval)
+	stop := guardL0(db, ticker.C, s.log)
+	s.stopGuard = func() { stop(); ticker.Stop() }
 	return s, nil
 }
 
@@ -131,13 +144,44 @@ const DefaultCacheMB = 16
 
 // Level-0 tables: Badger compacts nothing by itself (see badgerOptions);
 // the store compacts level 0 into the tree when it holds compactL0Tables
-// tables after an ingest or a batch of one, and in CollectGarbage.
-// Writes would stall at stallL0Tables, which compaction keeps out of reach.
+// tables after an ingest and in CollectGarbage, and whenever it reaches
+// maxL0Tables (guardL0). Writes would stall at stallL0Tables, which the
+// guard keeps out of reach: with no compactor, a stall would last for good.
 const (
 	compactL0Tables = 4
-	midIngestL0     = 48
+	maxL0Tables     = 48
 	stallL0Tables   = 256
 )
+
+// guardInterval is how often guardL0 looks at level 0. Between two looks
+// writes flush at most a few dozen tables (6 MiB each), far from the
+// stall.
+const guardInterval = 2 * time.Second
+
+// guardL0 compacts db whenever level 0 holds maxL0Tables tables, looking at
+// each tick: whatever writes (state between two maintenances, the apply of
+// a very large ingest, a restore) never reaches Badger's write stall. stop
+// ends it, after a compaction in progress.
+func guardL0(db *badger.DB, tick <-chan time.Time, log *slog.Logger) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick:
+			}
+			if n, err := compactLevel0(db, maxL0Tables); err != nil {
+				log.Warn("compact the store", "error", err)
+			} else if n > 0 {
+				log.Info("store compacted", "level0_tables", n, "reason", "level 0 full")
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done); <-finished }) }
+}
 
 // badgerOptions are the store's Badger options, sized for a small process.
 //
@@ -157,8 +201,8 @@ const (
 //     ingest's parsing and indexing costs both cores and doubles the memory
 //     at its peak, and repeated compactions of a growing tree rewrite it
 //     several times. The store compacts at known points instead
-//     (compactLevel0): once at the end of an ingest, after a batch when
-//     level 0 grows past midIngestL0 tables, and in CollectGarbage.
+//     (compactLevel0): once at the end of an ingest, in CollectGarbage,
+//     and whenever level 0 reaches maxL0Tables (guardL0).
 func badgerOptions(dir string, opts Options) badger.Options {
 	cache := opts.CacheMB
 	if cache <= 0 {
@@ -229,6 +273,9 @@ func (o Options) indexShards() int {
 
 // Close closes the index and the store.
 func (s *Store) Close() error {
+	if s.stopGuard != nil {
+		s.stopGuard()
+	}
 	var errs []error
 	if s.index != nil {
 		errs = append(errs, s.index.Close())
