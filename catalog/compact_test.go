@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 )
 
 // level0Tables is the number of tables in the store's level 0.
@@ -120,30 +122,57 @@ func TestCollectGarbageCompactsLevel0(t *testing.T) {
 func TestUncompressedStoreStillReads(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	path := versionedCatalog(t, t.TempDir(), 200, 1)
+	v1 := versionedCatalog(t, t.TempDir(), 200, 1)
+	v2 := versionedCatalog(t, t.TempDir(), 200, 2)
 	old, err := Open(ctx, dir, Options{uncompressed: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := old.Ingest(ctx, "fixture", []string{path}); err != nil {
+	if _, err := old.Ingest(ctx, "fixture", []string{v1}); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := dump(t, old)
 	if err := old.Close(); err != nil { // flushes the memtables to level 0
 		t.Fatal(err)
 	}
+	compressed := func(s *Store) (yes, no int) {
+		for _, ti := range s.db.Tables() {
+			if ti.OnDiskSize < ti.UncompressedSize*9/10 {
+				yes++
+			} else {
+				no++
+			}
+		}
+		return yes, no
+	}
 	s, err := Open(ctx, dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
 	if after, _ := dump(t, s); after != before {
 		t.Errorf("catalog read differently with compression on:\n%s\nwant\n%s", after, before)
 	}
-	if _, err := compactLevel0(s.db, 1); err != nil {
+	if yes, no := compressed(s); yes != 0 || no == 0 {
+		t.Fatalf("the old store has %d compressed and %d uncompressed tables, want only uncompressed", yes, no)
+	}
+	if _, err := s.Ingest(ctx, "fixture", []string{v2}); err != nil {
 		t.Fatal(err)
 	}
-	if after, _ := dump(t, s); after != before {
+	want, _ := dump(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(ctx, dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n, err := compactLevel0(s.db, 1); err != nil || n < 2 {
+		t.Fatalf("compaction of the old and the new level-0 tables: %d tables, %v", n, err)
+	}
+	if yes, no := compressed(s); yes == 0 || no != 0 {
+		t.Errorf("after the compaction: %d compressed and %d uncompressed tables, want only compressed", yes, no)
+	}
+	if after, _ := dump(t, s); after != want {
 		t.Errorf("catalog changed by the compaction")
 	}
 }
@@ -180,5 +209,57 @@ func TestGuardCompactsAFullLevel0(t *testing.T) {
 	var got string
 	if err := st.View(ctx, func(tx *StateTx) error { _, err := tx.Get("h00000", &got); return err }); err != nil || got != value {
 		t.Errorf("state after the guard's compaction: %d bytes, %v", len(got), err)
+	}
+}
+
+// Journal scans resume after the last key of each chunk: with chunks of
+// seven keys, an ingest and a re-ingest that updates, adds and removes
+// leave the same catalog as with the default chunks, and no journal.
+func TestScansAcrossChunks(t *testing.T) {
+	ctx := context.Background()
+	v1 := versionedCatalog(t, t.TempDir(), 60, 1)
+	v2 := versionedCatalog(t, t.TempDir(), 60, 2)
+	run := func(chunk int) string {
+		defer func(c int) { scanChunk = c }(scanChunk)
+		scanChunk = chunk
+		s, err := Open(ctx, t.TempDir(), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		for _, path := range []string{v1, v2} {
+			if _, err := s.Ingest(ctx, "fixture", []string{path}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		journal := 0
+		if err := s.scan(pfxJournal, false, func(*badger.Txn, *badger.Item) error { journal++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if journal != 0 {
+			t.Errorf("chunks of %d: %d journal keys left", chunk, journal)
+		}
+		entities, _ := dump(t, s)
+		return entities
+	}
+	if small, whole := run(7), run(4096); small != whole {
+		t.Errorf("chunks of 7 gave a different catalog:\n%s\nwant\n%s", small, whole)
+	}
+}
+
+// A compaction puts back the GOGC it found, and leaves a lower one or a
+// disabled collector as they are.
+func TestCompactionKeepsTheOperatorsGOGC(t *testing.T) {
+	s, err := Open(context.Background(), t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, gogc := range []int{150, 10, -1} {
+		prev := debug.SetGCPercent(gogc)
+		_, err := compactLevel0(s.db, 0)
+		if got := debug.SetGCPercent(prev); got != gogc || err != nil {
+			t.Errorf("GOGC %d before a compaction, %d after (%v)", gogc, got, err)
+		}
 	}
 }

@@ -795,8 +795,9 @@ func DefaultSource(roots []string) string {
 	return "file:" + strings.Join(roots, ",")
 }
 
-// scanChunk is the number of keys scan reads in one read transaction.
-const scanChunk = 4096
+// scanChunk is the number of keys scan reads in one read transaction (a
+// variable for tests).
+var scanChunk = 4096
 
 // scan calls fn for every key under prefix, in order, reading them in
 // chunks of scanChunk keys, each in its own read transaction. A long scan

@@ -64,15 +64,16 @@ func TestSearchTypoToleranceOnlyForUnknownWords(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	var b strings.Builder
-	for _, name := range []string{"router-alpha", "routes-beta", "ledger-gamma"} {
+	for _, name := range []string{"router-alpha", "routes-beta", "ledger-gamma", "edge_broker", "brokr-delta"} {
 		fmt.Fprintf(&b, "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: %s\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n", name)
 	}
 	writeFiles(t, dir, map[string]string{"catalog-info.yaml": b.String()})
-	s, err := Open(ctx, t.TempDir(), Options{})
+	data := t.TempDir()
+	s, err := Open(ctx, data, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { s.Close() }()
 	if _, err := s.Ingest(ctx, "fixture", []string{filepath.Join(dir, "catalog-info.yaml")}); err != nil {
 		t.Fatal(err)
 	}
@@ -80,6 +81,11 @@ func TestSearchTypoToleranceOnlyForUnknownWords(t *testing.T) {
 		"router":      {"component:default/router-alpha"}, // not routes-beta, one letter away
 		"routr alpha": {"component:default/router-alpha"}, // one typo, no name has "routr"
 		"ledgr":       {"component:default/ledger-gamma"},
+		// The index keeps "edge_broker" whole, so "broker" is no name's word.
+		"broker": {"component:default/brokr-delta"},
+		// Taken as spelled, "router" finds nothing with "beta": one typo
+		// allowed then.
+		"router beta": {"component:default/routes-beta"},
 	} {
 		res, err := s.Search(ctx, SearchRequest{Text: text})
 		if err != nil {
@@ -92,6 +98,17 @@ func TestSearchTypoToleranceOnlyForUnknownWords(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("search %q = %v, want %v", text, got, want)
 		}
+	}
+	// Opened again, the names' words come from the store.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(ctx, data, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Search(ctx, SearchRequest{Text: "router"})
+	if err != nil || len(res.Hits) != 1 || res.Hits[0].Ref != "component:default/router-alpha" {
+		t.Errorf("search router after reopening: %+v, %v; want router-alpha alone", res, err)
 	}
 }
 
@@ -185,6 +202,20 @@ func TestSearchPrefersNamesStartingWithTheText(t *testing.T) {
 	for _, h := range res.Hits {
 		if !strings.HasPrefix(h.Ref, "component:default/books-api-") {
 			t.Errorf("search boo: %s among the top hits, want names starting with boo first", h.Ref)
+		}
+	}
+}
+
+// The names' words are the name field's terms, on the fast path (letters
+// and digits between hyphens) and off it.
+func TestNameWordsMatchTheAnalyzer(t *testing.T) {
+	for _, name := range []string{"payments-api", "profile-router-5132", "edge_broker", "a.b-c", "the-ledger-of-things", "v2-api-3x", "about-us", "x", "a--b", "Payments-API"} {
+		var want []string
+		for _, tk := range nameAnalyzer().Analyze([]byte(name)) {
+			want = append(want, string(tk.Term))
+		}
+		if got := nameWords(name); !slices.Equal(got, want) && len(got)+len(want) > 0 {
+			t.Errorf("nameWords(%q) = %q, the analyzer gives %q", name, got, want)
 		}
 	}
 }

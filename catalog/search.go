@@ -61,24 +61,35 @@ func (s *Store) Search(ctx context.Context, req SearchRequest) (*SearchResult, e
 			return nil, fmt.Errorf("search: unknown facet %q; use one of %s", f, strings.Join(FacetFields, ", "))
 		}
 	}
-	var q query.Query = bleve.NewMatchAllQuery()
-	if text != "" {
-		q = s.textQuery(text)
-	}
-	if len(req.Kinds) > 0 {
-		kinds := make([]query.Query, len(req.Kinds))
-		for i, k := range req.Kinds {
-			kinds[i] = termQuery(fKind, strings.ToLower(k), 1)
+	request := func(typos bool) (sr *bleve.SearchRequest, strict bool) {
+		var q query.Query = bleve.NewMatchAllQuery()
+		if text != "" {
+			q, strict = s.textQuery(text, typos)
 		}
-		q = bleve.NewConjunctionQuery(q, bleve.NewDisjunctionQuery(kinds...))
-	}
-	sr := bleve.NewSearchRequestOptions(q, req.Limit, req.Offset, false)
-	for _, f := range req.Facets {
-		sr.AddFacet(f, bleve.NewFacetRequest(f, s.index.facetSize(facetValues)))
+		if len(req.Kinds) > 0 {
+			kinds := make([]query.Query, len(req.Kinds))
+			for i, k := range req.Kinds {
+				kinds[i] = termQuery(fKind, strings.ToLower(k), 1)
+			}
+			q = bleve.NewConjunctionQuery(q, bleve.NewDisjunctionQuery(kinds...))
+		}
+		sr = bleve.NewSearchRequestOptions(q, req.Limit, req.Offset, false)
+		for _, f := range req.Facets {
+			sr.AddFacet(f, bleve.NewFacetRequest(f, s.index.facetSize(facetValues)))
+		}
+		return sr, strict
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	sr, strict := request(false)
 	res, err := s.index.SearchInContext(ctx, sr)
+	if err == nil && strict && res.Total == 0 {
+		// Words taken as spelled found nothing (they are words of names
+		// the query's other words or kinds rule out): allow one typo in
+		// them too.
+		sr, _ = request(true)
+		res, err = s.index.SearchInContext(ctx, sr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -140,7 +151,10 @@ const maxPrefixNames = 200
 // textQuery builds the ranked query for typed text. Each word must match
 // somewhere; the whole text matching a name ranks highest, then names that
 // start with it.
-func (s *Store) textQuery(text string) query.Query {
+//
+// A word that is a word of some name is taken as spelled unless typos is
+// set; strict reports that a word was.
+func (s *Store) textQuery(text string, typos bool) (q query.Query, strict bool) {
 	lower := strings.ToLower(text)
 	words := strings.FieldsFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	// Text that no name is or starts with (a space, several words, makes
@@ -171,8 +185,12 @@ func (s *Store) textQuery(text string) query.Query {
 		// would match its neighbours, "router" also "routes", and builds a
 		// Levenshtein automaton per index shard: half of what a search
 		// allocates).
-		if len(w) >= 4 && (s.names == nil || !s.names.isWord(w)) {
-			alts = append(alts, fieldMatch(fName, w, 1.5, 1))
+		if len(w) >= 4 {
+			if typos || s.names == nil || !s.names.isWord(w) {
+				alts = append(alts, fieldMatch(fName, w, 1.5, 1))
+			} else {
+				strict = true
+			}
 		}
 		if last && len(w) >= 2 {
 			p := bleve.NewPrefixQuery(w)
@@ -185,16 +203,16 @@ func (s *Store) textQuery(text string) query.Query {
 	var all query.Query // a conjunction of one costs a searcher level on every hit
 	switch len(perWord) {
 	case 0:
-		return bleve.NewDisjunctionQuery(whole...)
+		return bleve.NewDisjunctionQuery(whole...), strict
 	case 1:
 		all = perWord[0]
 	default:
 		all = bleve.NewConjunctionQuery(perWord...)
 	}
 	if len(whole) == 0 {
-		return all
+		return all, strict
 	}
-	return bleve.NewDisjunctionQuery(append(whole, all)...)
+	return bleve.NewDisjunctionQuery(append(whole, all)...), strict
 }
 
 // isNameChar reports whether r may appear in a lower-cased entity name.

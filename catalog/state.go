@@ -35,6 +35,10 @@ var stateNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
 // races (MaxStateRetries times in a row).
 var ErrStateConflict = errors.New("state: too many concurrent updates; try again")
 
+// ErrStateTooBig is returned by Update when fn wrote more than one
+// transaction holds (about 900 KB or 9,000 keys): write in smaller parts.
+var ErrStateTooBig = errors.New("state: too much written in one transaction; write in smaller parts")
+
 // MaxStateRetries bounds how often Update reruns its function on conflict.
 const MaxStateRetries = 64
 
@@ -69,6 +73,9 @@ func (st *State) Update(ctx context.Context, fn func(tx *StateTx) error) error {
 			return err
 		}
 		err := st.db.Update(func(txn *badger.Txn) error { return fn(&StateTx{txn: txn, prefix: st.prefix}) })
+		if errors.Is(err, badger.ErrTxnTooBig) {
+			return ErrStateTooBig
+		}
 		if !errors.Is(err, badger.ErrConflict) {
 			return err
 		}

@@ -225,14 +225,17 @@ func badgerOptions(dir string, opts Options) badger.Options {
 		WithBlockCacheSize(cache << 20).
 		WithIndexCacheSize(0).
 		WithNumCompactors(0).
-		WithNumLevelZeroTables(compactL0Tables).
+		// With no compactor, this only sets when Flatten sees level 0 as
+		// worth compacting while no other level holds data (a first ingest,
+		// a restore): from two tables on.
+		WithNumLevelZeroTables(1).
 		WithNumLevelZeroTablesStall(stallL0Tables).
 		WithValueLogFileSize(64 << 20).
 		WithCompactL0OnClose(false)
 }
 
 // compactLevel0 compacts the store into its last level when level 0 holds
-// at least min tables, and returns how many it held then (0 if it did
+// at least min tables, and returns how many of them went (0 if it did
 // nothing). Reads and writes go on meanwhile.
 func compactLevel0(db *badger.DB, min int) (int, error) {
 	levels := db.Levels()
@@ -249,12 +252,18 @@ func compactLevel0(db *badger.DB, min int) (int, error) {
 	compacting.Lock() // GOGC is the process's: one compaction at a time changes it
 	defer compacting.Unlock()
 	debug.FreeOSMemory()
-	if old := debug.SetGCPercent(compactGCPercent); old >= 0 && old < compactGCPercent || old < 0 {
+	// Read GOGC by setting it off for an instant: setting ours first would
+	// turn a disabled collector on.
+	if old := debug.SetGCPercent(-1); old >= 0 && old < compactGCPercent || old < 0 {
 		debug.SetGCPercent(old) // GOGC lower than ours, or off: the operator's choice stands
 	} else {
+		debug.SetGCPercent(compactGCPercent)
 		defer debug.SetGCPercent(old)
 	}
-	return levels[0].NumTables, db.Flatten(1)
+	if err := db.Flatten(1); err != nil {
+		return 0, err
+	}
+	return max(levels[0].NumTables-db.Levels()[0].NumTables, 0), nil
 }
 
 // compactGCPercent is the collector's GOGC while the store compacts.

@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -80,9 +81,9 @@ const recordBatch = 2000
 func (h *History) Record(ctx context.Context, rep *Report) error {
 	week := h.Week(rep.At)
 	for id, results := range rep.Results {
-		for start := 0; start < len(results); start += recordBatch {
-			chunk := results[start:min(start+recordBatch, len(results))]
-			err := h.st.Update(ctx, func(tx *catalog.StateTx) error {
+		err := inParts(len(results), func(lo, hi int) error {
+			chunk := results[lo:hi]
+			return h.st.Update(ctx, func(tx *catalog.StateTx) error {
 				for _, r := range chunk {
 					snap := EntitySnap{Level: r.Level, Score: r.Score}
 					for _, rr := range r.Rules {
@@ -110,11 +111,11 @@ func (h *History) Record(ctx context.Context, rep *Report) error {
 				}
 				return nil
 			})
-			if err != nil {
-				return fmt.Errorf("record history of %s: %w", id, err)
-			}
+		})
+		if err != nil {
+			return fmt.Errorf("record history of %s: %w", id, err)
 		}
-		err := h.st.Update(ctx, func(tx *catalog.StateTx) error {
+		err = h.st.Update(ctx, func(tx *catalog.StateTx) error {
 			for _, t := range rep.Teams[id] {
 				snap := TeamSnap{DisplayName: t.DisplayName, Type: t.Type, Score: t.Score, Entities: t.Entities, Levels: t.Levels}
 				if err := tx.Put(weekKey(id, week, "t", t.Team), snap); err != nil {
@@ -211,16 +212,36 @@ func (h *History) Prune(ctx context.Context, now time.Time) error {
 		return err
 	}
 	sort.Strings(doomed)
-	for start := 0; start < len(doomed); start += recordBatch {
-		chunk := doomed[start:min(start+recordBatch, len(doomed))]
-		if err := h.st.Update(ctx, func(tx *catalog.StateTx) error {
-			for _, k := range chunk {
+	return inParts(len(doomed), func(lo, hi int) error {
+		return h.st.Update(ctx, func(tx *catalog.StateTx) error {
+			for _, k := range doomed[lo:hi] {
 				if err := tx.Delete(k); err != nil {
 					return err
 				}
 			}
 			return nil
-		}); err != nil {
+		})
+	})
+}
+
+// inParts calls write for [lo, hi) ranges covering [0, n), recordBatch
+// long, each range split in halves again while the store finds it too big
+// for one transaction (entities failing many rules write more).
+func inParts(n int, write func(lo, hi int) error) error {
+	var part func(lo, hi int) error
+	part = func(lo, hi int) error {
+		err := write(lo, hi)
+		if errors.Is(err, catalog.ErrStateTooBig) && hi-lo > 1 {
+			mid := lo + (hi-lo)/2
+			if err := part(lo, mid); err != nil {
+				return err
+			}
+			return part(mid, hi)
+		}
+		return err
+	}
+	for lo := 0; lo < n; lo += recordBatch {
+		if err := part(lo, min(lo+recordBatch, n)); err != nil {
 			return err
 		}
 	}

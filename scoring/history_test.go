@@ -2,7 +2,10 @@ package scoring
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,4 +164,64 @@ func TestTrackerFollowsChanges(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// A record larger than one transaction holds (here 2,000 entities failing
+// eight rules each, about 1.1 MB) is written in smaller parts, all of it.
+func TestHistoryRecordsMoreThanOneTransactionHolds(t *testing.T) {
+	ctx := context.Background()
+	store, err := catalog.Open(ctx, t.TempDir(), catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	st, err := store.State("scores")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules []*Rule
+	for i := range 8 {
+		rules = append(rules, &Rule{ID: fmt.Sprintf("rule-number-%d-with-a-long-id", i)})
+	}
+	res := make([]*Result, 2000)
+	for i := range res {
+		r := &Result{Entity: fmt.Sprintf("component:default/profile-router-%05d", i), Level: 1, Score: 0}
+		for _, rule := range rules {
+			r.Rules = append(r.Rules, RuleResult{Rule: rule, Outcome: Fail})
+		}
+		res[i] = r
+	}
+	// One transaction cannot take it all: the store says so.
+	err = st.Update(ctx, func(tx *catalog.StateTx) error {
+		for _, r := range res {
+			for _, k := range []string{"a/" + r.Entity, "b/" + r.Entity} {
+				if err := tx.Put(k, EntitySnap{Level: 1, Failing: []string{rules[0].ID, rules[1].ID, rules[2].ID, rules[3].ID, rules[4].ID, rules[5].ID, rules[6].ID, rules[7].ID}}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if !errors.Is(err, catalog.ErrStateTooBig) {
+		t.Fatalf("one transaction of 4,000 snapshots: %v, want ErrStateTooBig", err)
+	}
+	h := NewHistory(st, time.UTC)
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	if err := h.Record(ctx, &Report{At: at, Results: map[string][]*Result{"production-readiness": res}}); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	if err := st.View(ctx, func(tx *catalog.StateTx) error {
+		return tx.Scan("", false, func(key string, decode func(any) error) error {
+			if strings.Contains(key, "profile-router-") && strings.HasPrefix(key, "week/") {
+				n++
+			}
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(res) {
+		t.Errorf("%d weekly snapshots recorded, want %d", n, len(res))
+	}
 }
