@@ -103,13 +103,22 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store in %s: %w (is another idpbot using this data directory?)", dir, err)
 	}
 	s := &Store{db: db, log: opts.Logger, opts: opts, batchSize: indexBatchSize}
+	// The guard runs from the start: recovering an interrupted ingest
+	// writes too.
+	interval := guardInterval
+	if opts.guardInterval > 0 {
+		interval = opts.guardInterval
+	}
+	ticker := time.NewTicker(interval)
+	stop := guardL0(db, ticker.C, s.log)
+	s.stopGuard = func() { stop(); ticker.Stop() }
 	if err := s.checkSchema(); err != nil {
-		db.Close()
+		s.Close()
 		return nil, err
 	}
 	idx, created, err := openShards(filepath.Join(dir, "index"), opts.indexShards())
 	if err != nil {
-		db.Close()
+		s.Close()
 		return nil, err
 	}
 	s.index = idx
@@ -129,13 +138,6 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	interval := guardInterval
-	if opts.guardInterval > 0 {
-		interval = opts.guardInterval
-	}
-	ticker := time.NewTicker(interval)
-	stop := guardL0(db, ticker.C, s.log)
-	s.stopGuard = func() { stop(); ticker.Stop() }
 	return s, nil
 }
 
