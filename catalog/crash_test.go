@@ -24,7 +24,11 @@ func TestCrashChild(t *testing.T) {
 	if v := os.Getenv("IDPBOT_CRASH_NTH"); v != "" {
 		nth, _ = strconv.Atoi(v)
 	}
-	s, err := Open(context.Background(), os.Getenv("IDPBOT_CRASH_DIR"), Options{})
+	var opts Options
+	if v := os.Getenv("IDPBOT_CRASH_MEMTABLE"); v != "" {
+		opts.memTableSize, _ = strconv.ParseInt(v, 10, 64)
+	}
+	s, err := Open(context.Background(), os.Getenv("IDPBOT_CRASH_DIR"), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,17 +72,19 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 		return d
 	}
 	cases := []struct {
-		step    string
-		nth     int
-		newWins bool
+		step     string
+		nth      int
+		newWins  bool
+		memtable int64 // small: the ingest ends with level-0 tables to compact
 	}{
-		{"flushed", 1, false},
-		{"flushed", 3, false},
-		{"batch-indexed", 2, false},
-		{"staged", 1, false},
-		{"committed", 1, true},
-		{"applied", 1, true},
-		{"indexed", 1, true},
+		{"flushed", 1, false, 0},
+		{"flushed", 3, false, 0},
+		{"batch-indexed", 2, false, 0},
+		{"staged", 1, false, 0},
+		{"committed", 1, true, 0},
+		{"applied", 1, true, 0},
+		{"indexed", 1, true, 0},
+		{"compacting", 1, true, 64 << 10},
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s#%d", c.step, c.nth), func(t *testing.T) {
@@ -100,7 +106,8 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 
 			cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 			cmd.Env = append(os.Environ(), "IDPBOT_CRASH_DIR="+dataDir, "IDPBOT_CRASH_ROOT="+root,
-				"IDPBOT_CRASH_STEP="+c.step, "IDPBOT_CRASH_NTH="+strconv.Itoa(c.nth))
+				"IDPBOT_CRASH_STEP="+c.step, "IDPBOT_CRASH_NTH="+strconv.Itoa(c.nth),
+				"IDPBOT_CRASH_MEMTABLE="+strconv.FormatInt(c.memtable, 10))
 			out, err := cmd.CombinedOutput()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
@@ -110,6 +117,9 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 			s, err = Open(ctx, dataDir, Options{})
 			if err != nil {
 				t.Fatalf("open after crash: %v", err)
+			}
+			if n := level0Tables(s); c.memtable > 0 && n < compactL0Tables {
+				t.Errorf("killed before compacting, the store has %d level-0 tables; want at least %d", n, compactL0Tables)
 			}
 			got, _ := dump(t, s)
 			wantState, name := wantOld, "old"

@@ -159,6 +159,7 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string, opts 
 	// the ingest flushed into the tree (see badgerOptions): the ingest is
 	// complete whatever happens here.
 	waitMerge()
+	s.step("compacting")
 	start = time.Now()
 	if n, err := compactLevel0(s.db, compactL0Tables); err != nil {
 		s.log.Warn("compact the store", "error", err)
