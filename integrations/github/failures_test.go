@@ -37,7 +37,7 @@ func TestSyncFailingRepositoryKeepsItsEntities(t *testing.T) {
 	if n := len(contentsRequests(e.fake.requests(), "/payments/contents/catalog-info.yaml")); n != 1+maxRetries {
 		t.Errorf("%d attempts, want %d", n, 1+maxRetries)
 	}
-	if got := e.sleeps.got(); len(got) < 3 || got[0] != time.Second || got[1] != 2*time.Second || got[2] != 4*time.Second {
+	if got := e.sleeps.Waits(); len(got) < 3 || got[0] != time.Second || got[1] != 2*time.Second || got[2] != 4*time.Second {
 		t.Errorf("backoff %v, want 1s 2s 4s", got)
 	}
 

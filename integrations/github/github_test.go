@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/idpbot/idpbot/catalog"
+	"github.com/idpbot/idpbot/integrations/integrationstest"
 	"github.com/idpbot/idpbot/scoring"
 )
 
@@ -21,26 +22,6 @@ var testNow = time.Date(2025, 3, 10, 14, 0, 0, 0, time.UTC)
 
 // The scorecards' fact store is what cmd passes as Options.Facts.
 var _ FactSink = (*scoring.FactStore)(nil)
-
-// sleepRecorder stands in for Options.Sleep: it records the waits asked
-// for and returns at once.
-type sleepRecorder struct {
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-func (s *sleepRecorder) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	s.waits = append(s.waits, d)
-	s.mu.Unlock()
-	return ctx.Err()
-}
-
-func (s *sleepRecorder) got() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Duration(nil), s.waits...)
-}
 
 // logBuffer collects a Source's logs.
 type logBuffer struct {
@@ -66,7 +47,7 @@ type env struct {
 	fake   *fakeGitHub
 	store  *catalog.Store
 	mirror string
-	sleeps *sleepRecorder
+	sleeps *integrationstest.Sleeps
 	logs   *logBuffer
 }
 
@@ -79,7 +60,7 @@ func newEnv(t *testing.T, prefix string) *env {
 	}
 	t.Cleanup(func() { store.Close() })
 	return &env{t: t, fake: newFake(t, prefix), store: store, mirror: filepath.Join(t.TempDir(), "github"),
-		sleeps: &sleepRecorder{}, logs: &logBuffer{}}
+		sleeps: &integrationstest.Sleeps{}, logs: &logBuffer{}}
 }
 
 func (e *env) config() Config {
@@ -89,7 +70,7 @@ func (e *env) config() Config {
 func (e *env) source(cfg Config, adjust ...func(*Options)) *Source {
 	e.t.Helper()
 	opts := Options{Store: e.store, MirrorDir: e.mirror, Now: func() time.Time { return testNow },
-		Sleep: e.sleeps.sleep, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		Sleep: e.sleeps.Sleep, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	for _, a := range adjust {
 		a(&opts)
 	}

@@ -63,7 +63,7 @@ func TestSyncWaitsOutRateLimits(t *testing.T) {
 				return true
 			})
 			rep := e.sync(e.source(e.config()))
-			if got := e.sleeps.got(); !reflect.DeepEqual(got, tc.wantWaits) {
+			if got := e.sleeps.Waits(); !reflect.DeepEqual(got, tc.wantWaits) {
 				t.Errorf("waits %v, want %v", got, tc.wantWaits)
 			}
 			if rep.RateLimited != tc.times || rep.Ingested != 1 {
@@ -89,8 +89,8 @@ func TestSyncGivesUpOnALongRateLimit(t *testing.T) {
 	if err == nil || !errors.Is(err, ErrRateLimited) || !strings.Contains(err.Error(), "GitHub rate limit exhausted until 15:05 UTC") {
 		t.Fatalf("error %v", err)
 	}
-	if len(e.sleeps.got()) != 0 {
-		t.Errorf("waited %v for a limit beyond the bound", e.sleeps.got())
+	if len(e.sleeps.Waits()) != 0 {
+		t.Errorf("waited %v for a limit beyond the bound", e.sleeps.Waits())
 	}
 	if rep.RateLimited != 1 || rep.RateRemaining != 0 || rep.Changed {
 		t.Errorf("report: %+v", rep)

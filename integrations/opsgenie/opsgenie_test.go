@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/idpbot/idpbot/catalog"
+	"github.com/idpbot/idpbot/integrations/integrationstest"
 	"github.com/idpbot/idpbot/integrations/oncall"
 	"github.com/idpbot/idpbot/integrations/opsgenie"
 )
@@ -114,25 +115,13 @@ func (f *fakeOG) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-type sleeps struct {
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	s.waits = append(s.waits, d)
-	s.mu.Unlock()
-	return ctx.Err()
-}
-
-func newSource(t *testing.T, srv *httptest.Server, cat oncall.Users, cfg opsgenie.Config, sl *sleeps) *opsgenie.Source {
+func newSource(t *testing.T, srv *httptest.Server, cat oncall.Users, cfg opsgenie.Config, sl *integrationstest.Sleeps) *opsgenie.Source {
 	t.Helper()
 	if cfg.APIKey == "" {
 		cfg.APIKey = apiKey
 	}
 	cfg.APIURL = srv.URL
-	src, err := opsgenie.New(cfg, cat, nil, opsgenie.WithClock(func() time.Time { return now }), opsgenie.WithRetrySleep(sl.sleep))
+	src, err := opsgenie.New(cfg, cat, nil, opsgenie.WithClock(func() time.Time { return now }), opsgenie.WithRetrySleep(sl.Sleep))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +159,7 @@ func check(t *testing.T, label string, got []catalog.Shift, wants []want) {
 func TestOnCallByTeam(t *testing.T) {
 	store := openCatalog(t)
 	f, srv := newFakeOG(t)
-	src := newSource(t, srv, store, opsgenie.Config{}, &sleeps{})
+	src := newSource(t, srv, store, opsgenie.Config{}, &integrationstest.Sleeps{})
 	// observability-stack carries opsgenie.com/team: sre-oncall.
 	oc, err := src.OnCall(context.Background(), ownership(t, store, "observability-stack"))
 	if err != nil {
@@ -198,7 +187,7 @@ func TestOnCallByTeam(t *testing.T) {
 func TestOnCallByScheduleAnnotation(t *testing.T) {
 	store := openCatalog(t)
 	f, srv := newFakeOG(t)
-	src := newSource(t, srv, store, opsgenie.Config{}, &sleeps{})
+	src := newSource(t, srv, store, opsgenie.Config{}, &integrationstest.Sleeps{})
 	o := &catalog.Ownership{OnCall: map[string]string{oncall.AnnotationOpsgenieSchedule: "Data on-call"}}
 	oc, err := src.OnCall(context.Background(), o)
 	if err != nil {
@@ -308,7 +297,7 @@ func TestOnCallFailures(t *testing.T) {
 			if tc.handler != nil {
 				f.override["/v2/schedules"] = tc.handler
 			}
-			sl := &sleeps{}
+			sl := &integrationstest.Sleeps{}
 			src := newSource(t, srv, store, tc.cfg, sl)
 			oc, err := src.OnCall(context.Background(), ownership(t, store, "observability-stack"))
 			if tc.kind == nil {
@@ -329,12 +318,12 @@ func TestOnCallFailures(t *testing.T) {
 			if got := f.count("/v2/schedules"); got != tc.requests {
 				t.Errorf("%d requests, want %d", got, tc.requests)
 			}
-			if len(sl.waits) != len(tc.waits) {
-				t.Fatalf("waits %v, want %v", sl.waits, tc.waits)
+			if len(sl.Waits()) != len(tc.waits) {
+				t.Fatalf("waits %v, want %v", sl.Waits(), tc.waits)
 			}
 			for i := range tc.waits {
-				if sl.waits[i] != tc.waits[i] {
-					t.Errorf("waits %v, want %v", sl.waits, tc.waits)
+				if sl.Waits()[i] != tc.waits[i] {
+					t.Errorf("waits %v, want %v", sl.Waits(), tc.waits)
 				}
 			}
 		})
@@ -343,7 +332,7 @@ func TestOnCallFailures(t *testing.T) {
 
 func TestScheduleNotFound(t *testing.T) {
 	_, srv := newFakeOG(t)
-	src := newSource(t, srv, nil, opsgenie.Config{}, &sleeps{})
+	src := newSource(t, srv, nil, opsgenie.Config{}, &integrationstest.Sleeps{})
 	_, err := src.OnCall(context.Background(), &catalog.Ownership{OnCall: map[string]string{oncall.AnnotationOpsgenieSchedule: "Gone"}})
 	if !errors.Is(err, oncall.ErrNotFound) || err.Error() != "opsgenie: get timeline of schedule Gone: not found (HTTP 404)" {
 		t.Errorf("OnCall = %v, want not found", err)
@@ -393,7 +382,7 @@ func TestCheck(t *testing.T) {
 	f.override["/v2/schedules/"+sreID+"/timeline"] = func(w http.ResponseWriter, r *http.Request) {
 		w.Write(fixture(t, "timeline.json"))
 	}
-	src := newSource(t, srv, openCatalog(t), opsgenie.Config{}, &sleeps{})
+	src := newSource(t, srv, openCatalog(t), opsgenie.Config{}, &integrationstest.Sleeps{})
 	rs := src.Check(ctx,
 		map[string][]string{"sre-oncall": {"group:sre"}, "ghost-team": {"group:ghosts"}},
 		map[string][]string{"SRE schedule (old)": {"component:legacy"}, "Nope": {"component:x"}})
@@ -432,7 +421,7 @@ func TestCheck(t *testing.T) {
 		}
 	}
 
-	bad := newSource(t, srv, nil, opsgenie.Config{APIKey: "wrong"}, &sleeps{})
+	bad := newSource(t, srv, nil, opsgenie.Config{APIKey: "wrong"}, &integrationstest.Sleeps{})
 	rs = bad.Check(ctx, nil, nil)
 	if len(rs) != 1 || rs[0].OK || !strings.Contains(rs[0].Fix, "API integration") {
 		t.Errorf("refused key: %+v", rs)
@@ -444,7 +433,7 @@ func TestCheck(t *testing.T) {
 func TestEscalationLevels(t *testing.T) {
 	store := openCatalog(t)
 	f, srv := newFakeOG(t)
-	src := newSource(t, srv, store, opsgenie.Config{}, &sleeps{})
+	src := newSource(t, srv, store, opsgenie.Config{}, &integrationstest.Sleeps{})
 	f.override["/v2/escalations"] = func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"data":[{"id":"e1","name":"sre-oncall_escalation","ownerTeam":{"id":"c1a8f3e2-7d44-4b0e-a9c6-5e2f1d3b8a10","name":"sre-oncall"},
 			"rules":[

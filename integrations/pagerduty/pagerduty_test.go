@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/idpbot/idpbot/catalog"
+	"github.com/idpbot/idpbot/integrations/integrationstest"
 	"github.com/idpbot/idpbot/integrations/oncall"
 	"github.com/idpbot/idpbot/integrations/pagerduty"
 )
@@ -113,23 +114,11 @@ func (f *fakePD) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-type sleeps struct {
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	s.waits = append(s.waits, d)
-	s.mu.Unlock()
-	return ctx.Err()
-}
-
-func newSource(t *testing.T, srv *httptest.Server, cat oncall.Users, cfg pagerduty.Config, sl *sleeps) *pagerduty.Source {
+func newSource(t *testing.T, srv *httptest.Server, cat oncall.Users, cfg pagerduty.Config, sl *integrationstest.Sleeps) *pagerduty.Source {
 	t.Helper()
 	cfg.Token = token
 	cfg.APIURL = srv.URL
-	src, err := pagerduty.New(cfg, cat, nil, pagerduty.WithClock(func() time.Time { return now }), pagerduty.WithRetrySleep(sl.sleep))
+	src, err := pagerduty.New(cfg, cat, nil, pagerduty.WithClock(func() time.Time { return now }), pagerduty.WithRetrySleep(sl.Sleep))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +137,7 @@ func ownership(t *testing.T, store *catalog.Store, name string) *catalog.Ownersh
 func TestOnCall(t *testing.T) {
 	store := openCatalog(t)
 	f, srv := newFakePD(t)
-	src := newSource(t, srv, store, pagerduty.Config{}, &sleeps{})
+	src := newSource(t, srv, store, pagerduty.Config{}, &integrationstest.Sleeps{})
 	o := ownership(t, store, "payments-api")
 
 	oc, err := src.OnCall(context.Background(), o)
@@ -314,13 +303,13 @@ func TestOnCallFailures(t *testing.T) {
 			if tc.handler != nil {
 				f.override["/services/PX7Q2LM"] = tc.handler
 			}
-			sl := &sleeps{}
+			sl := &integrationstest.Sleeps{}
 			cfg := tc.cfg
 			cfg.Token, cfg.APIURL = token, srv.URL
 			if tc.token != "" {
 				cfg.Token = tc.token
 			}
-			src, err := pagerduty.New(cfg, store, nil, pagerduty.WithClock(func() time.Time { return now }), pagerduty.WithRetrySleep(sl.sleep))
+			src, err := pagerduty.New(cfg, store, nil, pagerduty.WithClock(func() time.Time { return now }), pagerduty.WithRetrySleep(sl.Sleep))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -343,12 +332,12 @@ func TestOnCallFailures(t *testing.T) {
 			if got := f.count("/services/PX7Q2LM"); got != tc.requests {
 				t.Errorf("%d requests, want %d", got, tc.requests)
 			}
-			if len(sl.waits) != len(tc.waits) {
-				t.Fatalf("waits %v, want %v", sl.waits, tc.waits)
+			if len(sl.Waits()) != len(tc.waits) {
+				t.Fatalf("waits %v, want %v", sl.Waits(), tc.waits)
 			}
 			for i := range tc.waits {
-				if sl.waits[i] != tc.waits[i] {
-					t.Errorf("waits %v, want %v", sl.waits, tc.waits)
+				if sl.Waits()[i] != tc.waits[i] {
+					t.Errorf("waits %v, want %v", sl.Waits(), tc.waits)
 				}
 			}
 		})
@@ -357,7 +346,7 @@ func TestOnCallFailures(t *testing.T) {
 
 func TestBadAnnotation(t *testing.T) {
 	_, srv := newFakePD(t)
-	src := newSource(t, srv, nil, pagerduty.Config{}, &sleeps{})
+	src := newSource(t, srv, nil, pagerduty.Config{}, &integrationstest.Sleeps{})
 	o := &catalog.Ownership{OnCall: map[string]string{catalog.AnnotationPagerDutyServiceID: "../users?x=1"}}
 	if _, err := src.OnCall(context.Background(), o); !errors.Is(err, oncall.ErrBadAnnotation) {
 		t.Errorf("OnCall = %v, want ErrBadAnnotation", err)
@@ -422,7 +411,7 @@ func TestCheck(t *testing.T) {
 			{"user":{"id":"PU9","summary":"Zed Contractor","email":"zed@contractor.example"},"escalation_level":2,"start":null,"end":null}],
 			"limit":100,"offset":0,"more":false}`))
 	}
-	src := newSource(t, srv, store, pagerduty.Config{}, &sleeps{})
+	src := newSource(t, srv, store, pagerduty.Config{}, &integrationstest.Sleeps{})
 	rs := src.Check(ctx, map[string][]string{"PX7Q2LM": {"component:payments-api"}, "PNOPE00": {"component:ledger"}, "bad id": {"component:x"}})
 	got := map[string]string{}
 	for _, r := range rs {
