@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"github.com/blevesearch/bleve/v2"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -217,5 +218,64 @@ func TestNameWordsMatchTheAnalyzer(t *testing.T) {
 		if got := nameWords(name); !slices.Equal(got, want) && len(got)+len(want) > 0 {
 			t.Errorf("nameWords(%q) = %q, the analyzer gives %q", name, got, want)
 		}
+	}
+}
+
+// A title is indexed (with English stemming) only when it says something the
+// name does not: the name's words are in the name field already.
+func TestSearchTitlesBesideNames(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"catalog-info.yaml": `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: invoices-router
+spec: {type: service, lifecycle: production, owner: team-a}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: billing-core
+  title: Invoicing Engine
+spec: {type: service, lifecycle: production, owner: team-a}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata:
+  name: asmith
+spec:
+  profile: {displayName: Alice Smith}
+  memberOf: [team-a]
+`})
+	s, err := Open(ctx, t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Ingest(ctx, "fixture", []string{filepath.Join(dir, "catalog-info.yaml")}); err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]string{
+		"engines":         "component:default/billing-core", // the title, stemmed
+		"invoicing":       "component:default/billing-core",
+		"smith":           "user:default/asmith", // a profile's display name
+		"invoices router": "component:default/invoices-router",
+		"router":          "component:default/invoices-router",
+	} {
+		res, err := s.Search(ctx, SearchRequest{Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Hits) == 0 || res.Hits[0].Ref != want {
+			t.Errorf("search %q: %+v, want %s first", text, res.Hits, want)
+		}
+	}
+	// The untitled component's name is not indexed a second time as its title.
+	res, err := s.index.SearchInContext(ctx, bleve.NewSearchRequest(termQuery(fTitle, "router", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != 0 {
+		t.Errorf("the title field holds the untitled component's name: %d hits", res.Total)
 	}
 }
