@@ -214,7 +214,8 @@ func TestGuardCompactsAFullLevel0(t *testing.T) {
 
 // Journal scans resume after the last key of each chunk: with chunks of
 // seven keys, an ingest and a re-ingest that updates, adds and removes
-// leave the same catalog as with the default chunks, and no journal.
+// leave the same catalog as with the default chunks, and no journal (the
+// ingest drops the entries it wrote without reading them back).
 func TestScansAcrossChunks(t *testing.T) {
 	ctx := context.Background()
 	v1 := versionedCatalog(t, t.TempDir(), 60, 1)

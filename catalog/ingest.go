@@ -139,7 +139,8 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string, opts 
 	s.step("committed")
 	// From here the ingest is decided: an error leaves the journal for the
 	// next Open to finish.
-	if err := s.applyLocked(id); err != nil {
+	puts, err := s.applyLocked(id)
+	if err != nil {
 		return rep, fmt.Errorf("ingest %s: apply (finished at next start): %w", source, err)
 	}
 	s.step("applied")
@@ -148,7 +149,7 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string, opts 
 	rep.Files = st.files
 	rep.Finished = time.Now().UTC()
 	rep.Duration = time.Since(start)
-	gen, err := s.finish(id, st.deleted, rep)
+	gen, err := s.finish(id, st.deleted, rep, puts)
 	if err != nil {
 		return rep, fmt.Errorf("ingest %s: finish (completed at next start): %w", source, err)
 	}
@@ -484,8 +485,8 @@ func (s *Store) commitJournal(id string) error {
 }
 
 // applyLocked applies a committed journal to the live keys while queries
-// wait, then updates the name index.
-func (s *Store) applyLocked(id string) error {
+// wait, then updates the name index. It returns the refs the journal put.
+func (s *Store) applyLocked(id string) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var live func(string) bool
@@ -495,7 +496,7 @@ func (s *Store) applyLocked(id string) error {
 	puts, dels, err := s.apply(id, live)
 	s.summaries.clear() // even on error: some of the batch may be applied
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if s.names != nil {
 		for _, r := range dels {
@@ -505,7 +506,7 @@ func (s *Store) applyLocked(id string) error {
 			s.names.add(r)
 		}
 	}
-	return nil
+	return puts, nil
 }
 
 // apply makes the journal's pointers live: for each ref it removes what the
@@ -596,7 +597,10 @@ func journalEntry(k, prefix []byte) (op byte, ref string, ok bool) {
 
 // finish removes the deleted refs from the index, stamps index and store with
 // the next generation, records the source's report and drops the journal.
-func (s *Store) finish(id string, deleted []string, rep *IngestReport) (uint64, error) {
+// The journal's entries are the removals of deleted and the puts of put
+// when put is not nil (the ingest knows them); recovery passes nil and
+// they are read.
+func (s *Store) finish(id string, deleted []string, rep *IngestReport, put []string) (uint64, error) {
 	var gen uint64
 	if err := s.db.View(func(txn *badger.Txn) error {
 		var err error
@@ -615,7 +619,24 @@ func (s *Store) finish(id string, deleted []string, rep *IngestReport) (uint64, 
 		return 0, fmt.Errorf("update index: %w", err)
 	}
 	s.step("indexed")
-	if err := s.dropJournalEntries(id); err != nil {
+	if put != nil {
+		err := s.deleteKeys(func(del func(key []byte) error) error {
+			for _, ref := range put {
+				if err := del(journalPutKey(id, ref)); err != nil {
+					return err
+				}
+			}
+			for _, ref := range deleted {
+				if err := del(journalDelKey(id, ref)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, fmt.Errorf("drop the journal's entries: %w", err)
+		}
+	} else if err := s.dropJournalEntries(id); err != nil {
 		return 0, err
 	}
 	err := s.db.Update(func(txn *badger.Txn) error {
@@ -650,12 +671,18 @@ func (s *Store) dropJournalEntries(id string) error {
 
 // deletePrefix deletes every key under prefix.
 func (s *Store) deletePrefix(prefix []byte) error {
+	return s.deleteKeys(func(del func(key []byte) error) error {
+		return s.scan(prefix, false, func(_ *badger.Txn, item *badger.Item) error {
+			return del(item.KeyCopy(nil))
+		})
+	})
+}
+
+// deleteKeys deletes, in one write batch, the keys list hands to del.
+func (s *Store) deleteKeys(list func(del func(key []byte) error) error) error {
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
-	err := s.scan(prefix, false, func(_ *badger.Txn, item *badger.Item) error {
-		return wb.Delete(item.KeyCopy(nil))
-	})
-	if err != nil {
+	if err := list(wb.Delete); err != nil {
 		return err
 	}
 	return wb.Flush()

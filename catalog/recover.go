@@ -105,7 +105,7 @@ func (s *Store) rollForward(j journal) error {
 	if err := s.reindex(refs); err != nil {
 		return err
 	}
-	_, err = s.finish(j.ID, nil, nil)
+	_, err = s.finish(j.ID, nil, nil, nil)
 	return err
 }
 
