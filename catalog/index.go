@@ -25,10 +25,8 @@ import (
 
 // The full-text index is derived from the store. Its mapping is static and
 // lean (DESIGN.md's ingest budget): names are indexed twice, split into words
-// and whole (lower-cased, for prefixes and typeahead); title (only when it
-// differs from the name, which is in the name field already: the same words
-// indexed twice cost ingest time and every search for a name word) and
-// description with English stemming; the facet fields as keywords with doc values; nothing
+// and whole (lower-cased, for prefixes and typeahead); title and description
+// with English stemming; the facet fields as keywords with doc values; nothing
 // is stored, since hits are read back from Badger.
 const (
 	fName        = "name"
@@ -165,9 +163,11 @@ func (a *analyzers) document(ref string, e *Entity) *document.Document {
 	add(fName, e.Metadata.Name, a.standard, index.IndexField)
 	add(fNameKW, e.Metadata.Name, a.lowerKW, index.IndexField)
 	add(fNameFirst, leadingWord(e.Metadata.Name), a.lowerKW, index.IndexField)
-	if title := e.DisplayName(); title != e.Metadata.Name {
-		add(fTitle, title, a.english, index.IndexField)
-	}
+	// An untitled entity's name goes into the title field too: stemmed
+	// there, it is what finds "policy-engine" for "policies" (the name field
+	// is not stemmed, and a typed word that is a word of some name gets no
+	// typo alternative).
+	add(fTitle, e.DisplayName(), a.english, index.IndexField)
 	add(fDescription, e.Metadata.Description, a.english, index.IndexField)
 	kw(fKind, e.Kind)
 	kw(fNamespace, e.Metadata.Namespace)

@@ -68,13 +68,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl.Int64Var(&cfg.seed, "seed", 1, "generator seed")
 	fl.IntVar(&cfg.calls, "calls", 20000, "timed Get and WhoOwns calls per size")
 	fl.IntVar(&cfg.passes, "passes", 5, "timed passes over the search queries")
-	fl.IntVar(&cfg.runs, "runs", 3, "ingests per size, each into a fresh data directory (the median is judged)")
+	fl.IntVar(&cfg.runs, "runs", 3, "ingests per size, each into a fresh data directory; the median run is judged (an odd number)")
 	fl.BoolVar(&cfg.keep, "keep", false, "keep the generated catalogs and data directories")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
-	if cfg.runs < 1 {
-		return fmt.Errorf("-runs: %d is not a number of ingests (1 or more)", cfg.runs)
+	if cfg.runs < 1 || cfg.runs%2 == 0 {
+		return fmt.Errorf("-runs: %d is not an odd number of ingests (1, 3, 5…), which has a median run", cfg.runs)
 	}
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -162,7 +162,7 @@ func measure(ctx context.Context, cfg config, bin, dir string, n int, stderr io.
 
 	var data string
 	for i := range cfg.runs {
-		if data != "" {
+		if data != "" && !cfg.keep {
 			if err := os.RemoveAll(data); err != nil {
 				return nil, err
 			}
