@@ -45,7 +45,15 @@ const (
 
 	analyzerLowerKeyword = "lower_keyword"
 	internalGen          = "idpbot_gen"
+	internalFormat       = "idpbot_format"
 )
+
+// IndexFormat is the version of what the index holds for an entity: its
+// fields, their analyzers and what goes into them. A change to any of
+// those bumps it, and an index stamped with another format is rebuilt from
+// the store when the store opens (an index from before the stamp existed
+// counts as format 1).
+const IndexFormat = 1
 
 // FacetFields are the fields Search can count values of.
 var FacetFields = []string{fKind, fType, fOwner, fSystem, fLifecycle, fTags, fNamespace}

@@ -166,8 +166,9 @@ func (s *Store) rebuildDerived() error {
 }
 
 // checkIndex rebuilds the index from the store when it is new, its
-// generation differs from the store's, or it holds a different number of
-// documents than the store holds entities.
+// generation differs from the store's, it holds a different number of
+// documents than the store holds entities, or it was built in another
+// format (IndexFormat).
 func (s *Store) checkIndex(ctx context.Context, created bool) error {
 	var storeGen uint64
 	var count uint64
@@ -194,20 +195,28 @@ func (s *Store) checkIndex(ctx context.Context, created bool) error {
 	if err != nil {
 		return fmt.Errorf("count index documents: %w", err)
 	}
-	if !created && idxGen == storeGen && docs == count {
+	format, err := s.indexFormat()
+	if err != nil {
+		return fmt.Errorf("read index format: %w", err)
+	}
+	if !created && idxGen == storeGen && docs == count && format == IndexFormat {
 		return nil
 	}
 	if created && count == 0 {
 		return s.stampIndex(storeGen)
 	}
 	s.log.Warn("rebuilding the search index from the store", "store_generation", storeGen,
-		"index_generation", idxGen, "entities", count, "index_documents", docs)
+		"index_generation", idxGen, "entities", count, "index_documents", docs,
+		"index_format", format, "format", IndexFormat)
 	return s.rebuildIndex(ctx, storeGen)
 }
 
+// stampIndex records the generation of the store the index agrees with, and
+// the format it was built in.
 func (s *Store) stampIndex(gen uint64) error {
 	b := s.index.NewBatch()
 	b.SetInternal([]byte(internalGen), uvarint(gen))
+	b.SetInternal([]byte(internalFormat), uvarint(IndexFormat))
 	return s.index.Batch(b)
 }
 

@@ -211,3 +211,78 @@ func TestShardedFacetCounts(t *testing.T) {
 		t.Errorf("owner facet over one shard %v, over three %v", one, three)
 	}
 }
+
+// An index built in another format (IndexFormat) is rebuilt from the store
+// at open, even when its generation and document count agree with the
+// store; one from before the format stamp existed counts as the first
+// format and is kept.
+func TestIndexRebuiltWhenItsFormatDiffers(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	s, err := Open(ctx, data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Ingest(ctx, "repo", []string{shardFixture(t, 30)}); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := s.indexFormat(); err != nil || f != IndexFormat {
+		t.Fatalf("a new index's format: %d, %v; want %d", f, err, IndexFormat)
+	}
+	s.Close()
+	// tamper swaps svc-007's document for a ghost's in its shard (the
+	// count stays the same) and sets or removes the format stamp on every
+	// shard, as an index of another format would look to the generation
+	// and count checks.
+	tamper := func(format []byte) {
+		t.Helper()
+		for i := range DefaultIndexShards {
+			sh, err := bleve.Open(filepath.Join(data, "index", fmt.Sprintf("shard-%d", i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := sh.NewBatch()
+			if n, _ := sh.DocCount(); n > 0 {
+				if doc, err := sh.Document("component:default/svc-007"); err == nil && doc != nil {
+					b.Delete("component:default/svc-007")
+					b.Index("component:default/ghost", map[string]any{fName: "ghost"})
+				}
+			}
+			if format == nil {
+				b.DeleteInternal([]byte(internalFormat))
+			} else {
+				b.SetInternal([]byte(internalFormat), format)
+			}
+			if err := sh.Batch(b); err != nil {
+				t.Fatal(err)
+			}
+			sh.Close()
+		}
+	}
+	docs := func() []string {
+		t.Helper()
+		s, err := Open(ctx, data, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		res, err := s.index.SearchInContext(ctx, bleve.NewSearchRequest(bleve.NewDocIDQuery([]string{"component:default/ghost", "component:default/svc-007"})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, h := range res.Hits {
+			ids = append(ids, h.ID)
+		}
+		return ids
+	}
+
+	tamper(uvarint(IndexFormat + 1))
+	if got := docs(); !slices.Equal(got, []string{"component:default/svc-007"}) {
+		t.Errorf("index of format %d opened as it was: documents %v, want svc-007's only (rebuilt)", IndexFormat+1, got)
+	}
+	tamper(nil)
+	if got := docs(); !slices.Equal(got, []string{"component:default/ghost"}) {
+		t.Errorf("index without a format stamp: documents %v, want the ghost kept (not rebuilt)", got)
+	}
+}

@@ -344,6 +344,19 @@ func (s *Store) generation(txn *badger.Txn) (uint64, error) {
 	return g, err
 }
 
+// indexFormat is the format the index is stamped with (IndexFormat).
+func (s *Store) indexFormat() (uint64, error) {
+	b, err := s.index.GetInternal([]byte(internalFormat))
+	if err != nil {
+		return 0, err
+	}
+	if b == nil {
+		return 1, nil // written before the stamp existed, or shards disagree (then the generation tells)
+	}
+	f, _ := readUvarint(b)
+	return f, nil
+}
+
 func (s *Store) indexGeneration() (uint64, error) {
 	b, err := s.index.GetInternal([]byte(internalGen))
 	if err != nil || b == nil {
