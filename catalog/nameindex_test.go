@@ -87,15 +87,7 @@ func TestSearchTypoToleranceOnlyForUnknownWords(t *testing.T) {
 		// allowed then.
 		"router beta": {"component:default/routes-beta"},
 	} {
-		res, err := s.Search(ctx, SearchRequest{Text: text})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, h := range res.Hits {
-			got = append(got, h.Ref)
-		}
-		if !slices.Equal(got, want) {
+		if got := searchRefs(t, s, text); !slices.Equal(got, want) {
 			t.Errorf("search %q = %v, want %v", text, got, want)
 		}
 	}
@@ -278,17 +270,24 @@ spec:
 		"asmith":    {"user:default/asmith"},
 		"policy en": {"component:default/policy-engine"},
 	} {
-		res, err := s.Search(ctx, SearchRequest{Text: text})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, h := range res.Hits {
-			got = append(got, h.Ref)
-		}
+		got := searchRefs(t, s, text)
 		slices.Sort(got)
 		if !slices.Equal(got, want) {
 			t.Errorf("search %q = %v, want %v", text, got, want)
 		}
 	}
+}
+
+// searchRefs returns the refs of the hits of a search for text, best first.
+func searchRefs(t *testing.T, s *Store, text string) []string {
+	t.Helper()
+	res, err := s.Search(context.Background(), SearchRequest{Text: text})
+	if err != nil {
+		t.Fatalf("search %q: %v", text, err)
+	}
+	var refs []string
+	for _, h := range res.Hits {
+		refs = append(refs, h.Ref)
+	}
+	return refs
 }
