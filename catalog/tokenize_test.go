@@ -1,0 +1,130 @@
+package catalog
+
+import (
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+)
+
+// tokenizeEdgeCases are texts where Unicode word boundaries are not just
+// runs of letters and digits, and plain ones.
+var tokenizeEdgeCases = []string{
+	"", " ", "payments-gateway", "rewards-router-1863", "acme/rewards-router-1863",
+	"Media deduplicates exposes handles serves computes refunds nightly.",
+	"s3 3s abc123def 123abc", "edge_broker a.b 1.5 a:b don't 1,000 x;y a_1 1_a",
+	"foo--bar  baz\tqux\n", "A.B. U.S.A x.", "a'b a''b 'a b'", "_a a_ __ a__b",
+	"1.2.3 v1.2 1.a a.1", "hello@example.com", "a\"b 1%2 #tag +x", "end.", "end. Next",
+	"x,", ",x", "1,", "a:", ":a", "a;b", "9;9", "it's", "ends'", "'quoted'",
+	"a\x00b\x1fc", "tab\vff\fcr\rlf\n", "Ünïcödé wörds", "日本語のテキスト", "café-latte",
+	"emoji 🙂 here", "a\u200db", "long " + strings.Repeat("word ", 300),
+}
+
+func tokensEqual(t *testing.T, text string, got, want analysis.TokenStream) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%q: %d tokens %v, want %d %v", text, len(got), got, len(want), want)
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if string(g.Term) != string(w.Term) || g.Start != w.Start || g.End != w.End ||
+			g.Position != w.Position || g.Type != w.Type || g.KeyWord != w.KeyWord {
+			t.Fatalf("%q: token %d = %+v, want %+v", text, i, *g, *w)
+		}
+	}
+}
+
+// asciiWords makes exactly the Unicode tokenizer's tokens: on edge cases,
+// and on every line and every whole file of the example catalogs.
+func TestASCIIWordsMatchesUnicodeTokenizer(t *testing.T) {
+	uni := unicode.NewUnicodeTokenizer()
+	fast := asciiWords{unicode: uni}
+	texts := append([]string(nil), tokenizeEdgeCases...)
+	for _, root := range []string{filepath.Join("..", "deploy", "examples", "catalog"), filepath.Join("testdata", "backstage")} {
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			texts = append(texts, string(b))
+			texts = append(texts, strings.Split(string(b), "\n")...)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(texts) < 1000 {
+		t.Fatalf("only %d texts: the example catalogs were not found", len(texts))
+	}
+	fastPath := 0
+	for _, text := range texts {
+		tokensEqual(t, text, fast.Tokenize([]byte(text)), uni.Tokenize([]byte(text)))
+		if asciiWordCount([]byte(text)) >= 0 {
+			fastPath++
+		}
+	}
+	if fastPath < len(texts)/2 {
+		t.Errorf("only %d of %d texts are plain ASCII words: the comparison hardly covers the fast path", fastPath, len(texts))
+	}
+}
+
+// Random texts over the characters that decide word boundaries in ASCII.
+func TestASCIIWordsMatchesUnicodeTokenizerOnRandomText(t *testing.T) {
+	uni := unicode.NewUnicodeTokenizer()
+	fast := asciiWords{unicode: uni}
+	const alphabet = "aZ09 ._,:;'\"-/#@\t\n\r\x00\x7f"
+	rnd := rand.New(rand.NewPCG(1, 2))
+	b := make([]byte, 0, 16)
+	for range 50000 {
+		b = b[:0]
+		for range rnd.IntN(16) {
+			b = append(b, alphabet[rnd.IntN(len(alphabet))])
+		}
+		tokensEqual(t, string(b), fast.Tokenize(b), uni.Tokenize(b))
+	}
+}
+
+// The analyzers the index uses give what the mapping's give (queries use
+// those).
+func TestIndexAnalyzersMatchTheMapping(t *testing.T) {
+	m, err := indexMapping()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := loadAnalyzers(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"standard", "en"} {
+		idx, mapped := a.standard, m.AnalyzerNamed(name)
+		if name == "en" {
+			idx = a.english
+		}
+		if _, ok := idx.(*analysis.DefaultAnalyzer).Tokenizer.(asciiWords); !ok {
+			t.Errorf("%s: the index's analyzer does not use asciiWords", name)
+		}
+		for _, text := range tokenizeEdgeCases {
+			tokensEqual(t, name+": "+text, idx.Analyze([]byte(text)), mapped.Analyze([]byte(text)))
+		}
+	}
+}
+
+func FuzzASCIIWordsMatchesUnicodeTokenizer(f *testing.F) {
+	for _, text := range tokenizeEdgeCases {
+		f.Add(text)
+	}
+	uni := unicode.NewUnicodeTokenizer()
+	fast := asciiWords{unicode: uni}
+	f.Fuzz(func(t *testing.T, text string) {
+		tokensEqual(t, text, fast.Tokenize([]byte(text)), uni.Tokenize([]byte(text)))
+	})
+}
