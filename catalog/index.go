@@ -119,7 +119,7 @@ func loadAnalyzers(m *mapping.IndexMappingImpl) (*analyzers, error) {
 	if a.standard == nil || a.english == nil || a.lowerKW == nil || a.keyword == nil {
 		return nil, errors.New("index analyzers are missing")
 	}
-	a.standard, a.english = withASCIIWords(a.standard), withASCIIWords(a.english)
+	a.standard, a.english = indexAnalyzer(a.standard), indexAnalyzer(a.english)
 	return a, nil
 }
 

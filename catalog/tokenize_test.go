@@ -1,11 +1,13 @@
 package catalog
 
 import (
+	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -27,24 +29,30 @@ var tokenizeEdgeCases = []string{
 
 func tokensEqual(t *testing.T, text string, got, want analysis.TokenStream) {
 	t.Helper()
+	if msg := tokensDiffer(got, want); msg != "" {
+		t.Fatalf("%q: %s", text, msg)
+	}
+}
+
+// tokensDiffer says how got differs from want; "" when it does not.
+func tokensDiffer(got, want analysis.TokenStream) string {
 	if len(got) != len(want) {
-		t.Fatalf("%q: %d tokens %v, want %d %v", text, len(got), got, len(want), want)
+		return fmt.Sprintf("%d tokens %v, want %d %v", len(got), got, len(want), want)
 	}
 	for i := range got {
 		g, w := got[i], want[i]
 		if string(g.Term) != string(w.Term) || g.Start != w.Start || g.End != w.End ||
 			g.Position != w.Position || g.Type != w.Type || g.KeyWord != w.KeyWord {
-			t.Fatalf("%q: token %d = %+v, want %+v", text, i, *g, *w)
+			return fmt.Sprintf("token %d = %+v, want %+v", i, *g, *w)
 		}
 	}
+	return ""
 }
 
-// asciiWords makes exactly the Unicode tokenizer's tokens: on edge cases,
-// and on every line and every whole file of the example catalogs.
-func TestASCIIWordsMatchesUnicodeTokenizer(t *testing.T) {
-	uni := unicode.NewUnicodeTokenizer()
-	fast := asciiWords{unicode: uni}
-	texts := append([]string(nil), tokenizeEdgeCases...)
+// exampleTexts are every whole file and every line of the example catalogs.
+func exampleTexts(t *testing.T) []string {
+	t.Helper()
+	var texts []string
 	for _, root := range []string{filepath.Join("..", "deploy", "examples", "catalog"), filepath.Join("testdata", "backstage")} {
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
@@ -65,6 +73,15 @@ func TestASCIIWordsMatchesUnicodeTokenizer(t *testing.T) {
 	if len(texts) < 1000 {
 		t.Fatalf("only %d texts: the example catalogs were not found", len(texts))
 	}
+	return texts
+}
+
+// asciiWords makes exactly the Unicode tokenizer's tokens: on edge cases,
+// and on every line and every whole file of the example catalogs.
+func TestASCIIWordsMatchesUnicodeTokenizer(t *testing.T) {
+	uni := unicode.NewUnicodeTokenizer()
+	fast := asciiWords{unicode: uni}
+	texts := append(exampleTexts(t), tokenizeEdgeCases...)
 	fastPath := 0
 	for _, text := range texts {
 		tokensEqual(t, text, fast.Tokenize([]byte(text)), uni.Tokenize([]byte(text)))
@@ -94,7 +111,9 @@ func TestASCIIWordsMatchesUnicodeTokenizerOnRandomText(t *testing.T) {
 }
 
 // The analyzers the index uses give what the mapping's give (queries use
-// those).
+// those): on the edge cases and the example catalogs, from several
+// goroutines at once (the index analyses documents in parallel), each text
+// twice (the second time from the stem cache).
 func TestIndexAnalyzersMatchTheMapping(t *testing.T) {
 	m, err := indexMapping()
 	if err != nil {
@@ -104,16 +123,53 @@ func TestIndexAnalyzersMatchTheMapping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	texts := append(exampleTexts(t), tokenizeEdgeCases...)
 	for _, name := range []string{"standard", "en"} {
 		idx, mapped := a.standard, m.AnalyzerNamed(name)
 		if name == "en" {
 			idx = a.english
 		}
-		if _, ok := idx.(*analysis.DefaultAnalyzer).Tokenizer.(asciiWords); !ok {
+		d := idx.(*analysis.DefaultAnalyzer)
+		if _, ok := d.Tokenizer.(asciiWords); !ok {
 			t.Errorf("%s: the index's analyzer does not use asciiWords", name)
 		}
-		for _, text := range tokenizeEdgeCases {
-			tokensEqual(t, name+": "+text, idx.Analyze([]byte(text)), mapped.Analyze([]byte(text)))
+		want := make([]analysis.TokenStream, len(texts))
+		for i, text := range texts {
+			want[i] = mapped.Analyze([]byte(text))
+		}
+		var wg sync.WaitGroup
+		errs := make(chan string, 4)
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for pass := range 2 {
+					for i := range texts {
+						text := texts[(i+g*len(texts)/4)%len(texts)]
+						got := idx.Analyze([]byte(text))
+						if msg := tokensDiffer(got, want[(i+g*len(texts)/4)%len(texts)]); msg != "" {
+							errs <- fmt.Sprintf("%s, pass %d: %q: %s", name, pass, text, msg)
+							return
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for msg := range errs {
+			t.Error(msg)
+		}
+		if name == "en" {
+			var cache *stemCache
+			for _, f := range d.TokenFilters {
+				if c, ok := f.(*stemCache); ok {
+					cache = c
+				}
+			}
+			if cache == nil || len(cache.stems) == 0 {
+				t.Errorf("en: the index's analyzer has no stem cache, or it stayed empty")
+			}
 		}
 	}
 }
