@@ -103,32 +103,37 @@ func (v *validator) entity(raw map[string]any) *Entity {
 	return e
 }
 
+// The field's path (prefix, then key) is built only for a problem: these
+// run for every field of every entity.
+
 func (v *validator) requiredString(m map[string]any, key, hint string, prefix ...any) string {
-	path := append(slices.Clone(prefix), key)
 	val, present := m[key]
 	if !present || val == nil {
+		path := append(slices.Clone(prefix), key)
 		v.errorf(hint, path, "%s is required", pathString(path...))
 		return ""
 	}
 	s, ok := val.(string)
 	if !ok {
+		path := append(slices.Clone(prefix), key)
 		v.errorf("quote the value to make it a string", path, "%s must be a string, got %s", pathString(path...), typeName(val))
 		return ""
 	}
 	if s == "" {
+		path := append(slices.Clone(prefix), key)
 		v.errorf(hint, path, "%s must not be empty", pathString(path...))
 	}
 	return s
 }
 
 func (v *validator) optionalString(m map[string]any, key string, prefix ...any) string {
-	path := append(slices.Clone(prefix), key)
 	val, present := m[key]
 	if !present || val == nil {
 		return ""
 	}
 	s, ok := val.(string)
 	if !ok {
+		path := append(slices.Clone(prefix), key)
 		v.errorf("quote the value to make it a string", path, "%s must be a string, got %s", pathString(path...), typeName(val))
 	}
 	return s

@@ -77,3 +77,15 @@ func TestBackstageValidationVectors(t *testing.T) {
 		t.Fatalf("checked only %d vectors; the file holds more", total)
 	}
 }
+
+// The apiVersions IsValidAPIVersion accepts without the general check pass it.
+func TestBackstageAPIVersionsAreValid(t *testing.T) {
+	for _, v := range backstageV1 {
+		if !isValidAPIVersion(v) {
+			t.Errorf("%s fails the general apiVersion rule", v)
+		}
+	}
+	if isValidAPIVersion("backstage.io/v1 alpha") || IsValidAPIVersion("backstage.io/") {
+		t.Error("the general rule accepts an invalid apiVersion")
+	}
+}
