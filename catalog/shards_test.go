@@ -231,10 +231,10 @@ func TestIndexRebuiltWhenItsFormatDiffers(t *testing.T) {
 	}
 	s.Close()
 	// tamper swaps svc-007's document for a ghost's in its shard (the
-	// count stays the same) and sets or removes the format stamp on every
-	// shard, as an index of another format would look to the generation
-	// and count checks.
-	tamper := func(format []byte) {
+	// count stays the same) and sets or removes the format stamp on the
+	// first stamped shards, as an index of another format would look to
+	// the generation and count checks.
+	tamper := func(format []byte, stamped int) {
 		t.Helper()
 		for i := range DefaultIndexShards {
 			sh, err := bleve.Open(filepath.Join(data, "index", fmt.Sprintf("shard-%d", i)))
@@ -248,9 +248,11 @@ func TestIndexRebuiltWhenItsFormatDiffers(t *testing.T) {
 					b.Index("component:default/ghost", map[string]any{fName: "ghost"})
 				}
 			}
-			if format == nil {
+			switch {
+			case i >= stamped:
+			case format == nil:
 				b.DeleteInternal([]byte(internalFormat))
-			} else {
+			default:
 				b.SetInternal([]byte(internalFormat), format)
 			}
 			if err := sh.Batch(b); err != nil {
@@ -277,11 +279,16 @@ func TestIndexRebuiltWhenItsFormatDiffers(t *testing.T) {
 		return ids
 	}
 
-	tamper(uvarint(IndexFormat + 1))
+	tamper(uvarint(IndexFormat+1), DefaultIndexShards)
 	if got := docs(); !slices.Equal(got, []string{"component:default/svc-007"}) {
 		t.Errorf("index of format %d opened as it was: documents %v, want svc-007's only (rebuilt)", IndexFormat+1, got)
 	}
-	tamper(nil)
+	// Shards that disagree on the format (the last one's is current): rebuilt.
+	tamper(uvarint(IndexFormat+1), 1)
+	if got := docs(); !slices.Equal(got, []string{"component:default/svc-007"}) {
+		t.Errorf("shards of two formats opened as they were: documents %v, want svc-007's only (rebuilt)", got)
+	}
+	tamper(nil, DefaultIndexShards)
 	if got := docs(); !slices.Equal(got, []string{"component:default/ghost"}) {
 		t.Errorf("index without a format stamp: documents %v, want the ghost kept (not rebuilt)", got)
 	}

@@ -344,17 +344,26 @@ func (s *Store) generation(txn *badger.Txn) (uint64, error) {
 	return g, err
 }
 
-// indexFormat is the format the index is stamped with (IndexFormat).
+// indexFormat is the format the index's shards are stamped with
+// (IndexFormat); 1 for shards from before the stamp existed, 0 when the
+// shards disagree.
 func (s *Store) indexFormat() (uint64, error) {
-	b, err := s.index.GetInternal([]byte(internalFormat))
-	if err != nil {
-		return 0, err
+	var format uint64
+	for i, sh := range s.index.shards {
+		b, err := sh.GetInternal([]byte(internalFormat))
+		if err != nil {
+			return 0, err
+		}
+		f := uint64(1)
+		if b != nil {
+			f, _ = readUvarint(b)
+		}
+		if i > 0 && f != format {
+			return 0, nil
+		}
+		format = f
 	}
-	if b == nil {
-		return 1, nil // written before the stamp existed, or shards disagree (then the generation tells)
-	}
-	f, _ := readUvarint(b)
-	return f, nil
+	return format, nil
 }
 
 func (s *Store) indexGeneration() (uint64, error) {

@@ -110,9 +110,15 @@ func indexAnalyzer(a analysis.Analyzer) analysis.Analyzer {
 	return &fast
 }
 
-// maxCachedStems bounds a stemCache: catalog text draws on a vocabulary of
-// a few thousand words (the stems of 65,536 words take about 5 MB).
-const maxCachedStems = 1 << 16
+// A stemCache holds up to maxCachedStems words of up to maxCachedWord bytes
+// (at most about 7 MB): catalog text draws on a vocabulary of a few
+// thousand words. Longer words (ids, hashes) and numbers are stemmed each
+// time; a full cache starts again empty, so that a vocabulary that moves on
+// is cached too.
+const (
+	maxCachedStems = 1 << 16
+	maxCachedWord  = 32
+)
 
 // stemCache is a stemming token filter that remembers the stems it made:
 // the Porter stemmer converts each word to runes and back, and the same
@@ -129,6 +135,10 @@ func (c *stemCache) Filter(input analysis.TokenStream) analysis.TokenStream {
 		if tok.KeyWord {
 			continue
 		}
+		if len(tok.Term) > maxCachedWord || tok.Type == analysis.Numeric {
+			c.stemmer.Filter(analysis.TokenStream{tok})
+			continue
+		}
 		c.mu.RLock()
 		stem, ok := c.stems[string(tok.Term)]
 		c.mu.RUnlock()
@@ -139,9 +149,10 @@ func (c *stemCache) Filter(input analysis.TokenStream) analysis.TokenStream {
 		word := string(tok.Term)
 		c.stemmer.Filter(analysis.TokenStream{tok})
 		c.mu.Lock()
-		if len(c.stems) < maxCachedStems {
-			c.stems[word] = append([]byte(nil), tok.Term...)
+		if len(c.stems) >= maxCachedStems {
+			clear(c.stems)
 		}
+		c.stems[word] = append([]byte(nil), tok.Term...)
 		c.mu.Unlock()
 	}
 	return input

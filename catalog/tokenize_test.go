@@ -3,7 +3,6 @@ package catalog
 import (
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/token/porter"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 )
 
@@ -94,19 +94,54 @@ func TestASCIIWordsMatchesUnicodeTokenizer(t *testing.T) {
 	}
 }
 
-// Random texts over the characters that decide word boundaries in ASCII.
-func TestASCIIWordsMatchesUnicodeTokenizerOnRandomText(t *testing.T) {
+// Every text of up to four characters over the ASCII characters that decide
+// word boundaries (about 70,000 texts).
+func TestASCIIWordsMatchesUnicodeTokenizerOnShortTexts(t *testing.T) {
 	uni := unicode.NewUnicodeTokenizer()
 	fast := asciiWords{unicode: uni}
-	const alphabet = "aZ09 ._,:;'\"-/#@\t\n\r\x00\x7f"
-	rnd := rand.New(rand.NewPCG(1, 2))
-	b := make([]byte, 0, 16)
-	for range 50000 {
-		b = b[:0]
-		for range rnd.IntN(16) {
-			b = append(b, alphabet[rnd.IntN(len(alphabet))])
-		}
+	const alphabet = "aZ09 ._,:;'\"-/\t\n\x00\x7f"
+	var walk func(b []byte)
+	walk = func(b []byte) {
 		tokensEqual(t, string(b), fast.Tokenize(b), uni.Tokenize(b))
+		if len(b) == 4 {
+			return
+		}
+		for i := range len(alphabet) {
+			walk(append(b, alphabet[i]))
+		}
+	}
+	walk(make([]byte, 0, 4))
+}
+
+// The stem cache keeps short words only, never numbers, and starts again
+// when full; what it gives is the stemmer's.
+func TestStemCacheBounds(t *testing.T) {
+	c := &stemCache{stemmer: porter.NewPorterStemmer(), stems: map[string][]byte{}}
+	stem := func(word string, typ analysis.TokenType) string {
+		tok := &analysis.Token{Term: []byte(word), Type: typ}
+		c.Filter(analysis.TokenStream{tok})
+		return string(tok.Term)
+	}
+	long := strings.Repeat("handles", 5) // 35 bytes
+	if got := stem("handles", analysis.AlphaNumeric); got != "handl" {
+		t.Errorf("handles → %q, want handl", got)
+	}
+	if got := stem("handles", analysis.AlphaNumeric); got != "handl" {
+		t.Errorf("handles, cached → %q, want handl", got)
+	}
+	if got, want := stem(long, analysis.AlphaNumeric), "handleshandleshandleshandleshandl"; got != want {
+		t.Errorf("a long word → %q, want %q", got, want)
+	}
+	stem("1863", analysis.Numeric)
+	if _, ok := c.stems[long]; ok || len(c.stems) != 1 {
+		t.Errorf("cached: %d words (long word cached: %v), want handles only", len(c.stems), ok)
+	}
+	for i := range maxCachedStems {
+		c.stems[fmt.Sprint("w", i)] = nil
+	}
+	stem("caches", analysis.AlphaNumeric)
+	if _, ok := c.stems["caches"]; !ok || len(c.stems) != 1 {
+		t.Errorf("a full cache holds %d words after one more, want it emptied and holding the new one", len(c.stems))
 	}
 }
 
