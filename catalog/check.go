@@ -46,7 +46,7 @@ func (s *Store) Check(ctx context.Context) (*CheckReport, error) {
 		}
 		// A dangling edge leaves an entity in the catalog, so it is one of
 		// the edges in that entity's pointer.
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfxEntity, PrefetchValues: true, PrefetchSize: 256})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfxEntity, PrefetchValues: false})
 		defer it.Close()
 		seen := map[Edge]bool{}
 		for it.Rewind(); it.Valid(); it.Next() {

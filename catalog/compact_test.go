@@ -234,7 +234,7 @@ func TestScansAcrossChunks(t *testing.T) {
 			}
 		}
 		journal := 0
-		if err := s.scan(pfxJournal, false, func(*badger.Txn, *badger.Item) error { journal++; return nil }); err != nil {
+		if err := s.scan(pfxJournal, func(*badger.Txn, *badger.Item) error { journal++; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		if journal != 0 {

@@ -425,7 +425,7 @@ func (s *Store) sourceEntries(source string) (map[string]srcEntry, error) {
 	out := map[string]srcEntry{}
 	prefix := srcPrefix(source)
 	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 256})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: false})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			var e srcEntry
@@ -518,7 +518,7 @@ func (s *Store) apply(id string, live func(ref string) bool) (puts, dels []strin
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	prefix := journalPrefix(id)
-	err = s.scan(prefix, true, func(txn *badger.Txn, item *badger.Item) error {
+	err = s.scan(prefix, func(txn *badger.Txn, item *badger.Item) error {
 		op, ref, ok := journalEntry(item.Key(), prefix)
 		if !ok {
 			return nil
@@ -672,7 +672,7 @@ func (s *Store) dropJournalEntries(id string) error {
 // deletePrefix deletes every key under prefix.
 func (s *Store) deletePrefix(prefix []byte) error {
 	return s.deleteKeys(func(del func(key []byte) error) error {
-		return s.scan(prefix, false, func(_ *badger.Txn, item *badger.Item) error {
+		return s.scan(prefix, func(_ *badger.Txn, item *badger.Item) error {
 			return del(item.KeyCopy(nil))
 		})
 	})
@@ -699,7 +699,7 @@ func (s *Store) rollback(id string) error {
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	err = s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: journalPrefix(id), PrefetchValues: true})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: journalPrefix(id), PrefetchValues: false})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			op, ref, ok := journalEntry(it.Item().Key(), journalPrefix(id))
@@ -801,7 +801,7 @@ func (s *Store) readEntity(ref string) (*Entity, error) {
 func (s *Store) SourceReports(ctx context.Context) ([]IngestReport, error) {
 	var out []IngestReport
 	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfxSourceInfo, PrefetchValues: true})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfxSourceInfo, PrefetchValues: false})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			if ctx.Err() != nil {
@@ -833,13 +833,20 @@ var scanChunk = 4096
 // table of the store from its start: the tables its writes make the
 // compactions replace would stay memory-mapped (and resident) beside their
 // replacements until the scan ends. fn must not keep item or its key.
-func (s *Store) scan(prefix []byte, values bool, fn func(txn *badger.Txn, item *badger.Item) error) error {
+//
+// No iterator of the store prefetches values: Badger starts a goroutine per
+// item to copy a prefetched value, and the values here are small enough to
+// live in the tables (see badgerOptions; one over 512 KiB would go to the
+// value log and be read when asked for), where reading one is a copy
+// anyway. A scan of the 100k store's 577k keys and values took 0.28–0.44 s
+// without prefetching against 0.58–0.90 s with it.
+func (s *Store) scan(prefix []byte, fn func(txn *badger.Txn, item *badger.Item) error) error {
 	from := prefix
 	for {
 		var last []byte
 		n := 0
 		err := s.db.View(func(txn *badger.Txn) error {
-			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: values, PrefetchSize: 256})
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: false})
 			defer it.Close()
 			for it.Seek(from); it.Valid() && n < scanChunk; it.Next() {
 				if err := fn(txn, it.Item()); err != nil {

@@ -415,7 +415,7 @@ func (s *Store) List(ctx context.Context, f Filter, limit int) ([]*Entity, error
 	var out []*Entity
 	err := s.db.View(func(txn *badger.Txn) error {
 		for _, prefix := range f.prefixes() {
-			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 128})
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: false})
 			err := func() error {
 				defer it.Close()
 				for it.Rewind(); it.Valid(); it.Next() {

@@ -120,7 +120,7 @@ func (s *Store) rebuildDerived() error {
 	defer wb.Cancel()
 	live := map[string]uint64{}
 	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfxEntity, PrefetchValues: true, PrefetchSize: 256})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: pfxEntity, PrefetchValues: false})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			ref := refFromEntityKey(it.Item().Key())

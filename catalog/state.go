@@ -147,7 +147,7 @@ func (tx *StateTx) Delete(key string) error {
 // returning ErrStopScan from fn ends the scan early without error.
 func (tx *StateTx) Scan(prefix string, reverse bool, fn func(key string, decode func(v any) error) error) error {
 	full := []byte(tx.prefix + prefix)
-	opts := badger.IteratorOptions{Prefix: full, Reverse: reverse, PrefetchValues: true, PrefetchSize: 64}
+	opts := badger.IteratorOptions{Prefix: full, Reverse: reverse, PrefetchValues: false}
 	it := tx.txn.NewIterator(opts)
 	defer it.Close()
 	start := full
