@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -122,6 +124,54 @@ func TestStateCompareAndSet(t *testing.T) {
 	for _, bad := range []string{"", "Runs", "a/b", "1x"} {
 		if _, err := s.State(bad); err == nil {
 			t.Errorf("State(%q) accepted", bad)
+		}
+	}
+}
+
+// A value too big for the tables (over 512 KiB) goes to Badger's value log;
+// iterators do not prefetch, so Scan reads it when asked: it must come back
+// whole, beside small ones, in both directions.
+func TestStateScanReadsValuesFromTheValueLog(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, err := s.State("big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("x", 600<<10)
+	if err := st.Update(ctx, func(tx *StateTx) error {
+		if err := tx.Put("k/1", "small"); err != nil {
+			return err
+		}
+		if err := tx.Put("k/2", big); err != nil {
+			return err
+		}
+		return tx.Put("k/3", "small too")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, reverse := range []bool{false, true} {
+		var sizes []int
+		err := st.View(ctx, func(tx *StateTx) error {
+			return tx.Scan("k/", reverse, func(key string, decode func(v any) error) error {
+				var v string
+				if err := decode(&v); err != nil {
+					return err
+				}
+				sizes = append(sizes, len(v))
+				return nil
+			})
+		})
+		want := []int{5, len(big), 9}
+		if reverse {
+			want = []int{9, len(big), 5}
+		}
+		if err != nil || !slices.Equal(sizes, want) {
+			t.Errorf("reverse %v: value sizes %v, %v; want %v", reverse, sizes, err, want)
 		}
 	}
 }
