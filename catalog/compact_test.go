@@ -76,15 +76,7 @@ func TestIngestCompactsLevel0(t *testing.T) {
 // CollectGarbage, which serve runs every hour.
 func TestCollectGarbageCompactsLevel0(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, t.TempDir(), Options{memTableSize: 256 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	st, err := s.State("audit")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, st := openTestState(t, Options{memTableSize: 256 << 10}, "audit")
 	// About 2 MB of state in 256 KiB memtables: Badger blocks a write
 	// while both memtables are full, so by the end most have been flushed.
 	value := strings.Repeat("x", 1000)
@@ -181,15 +173,7 @@ func TestUncompressedStoreStillReads(t *testing.T) {
 // no compactor, would last for good): the guard compacts it when it is full.
 func TestGuardCompactsAFullLevel0(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, t.TempDir(), Options{memTableSize: 256 << 10, guardInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	st, err := s.State("history")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, st := openTestState(t, Options{memTableSize: 256 << 10, guardInterval: time.Hour}, "history")
 	value := strings.Repeat("y", 4000)
 	for i := 0; level0Tables(s) < maxL0Tables; i++ {
 		if i == 10000 {

@@ -31,12 +31,31 @@ type expectedRelations struct {
 
 func openTestStore(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), t.TempDir(), Options{})
+	return openTestStoreWith(t, Options{})
+}
+
+// openTestStoreWith opens a store with opts in a temporary directory, closed
+// when the test ends.
+func openTestStoreWith(t *testing.T, opts Options) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), t.TempDir(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// openTestState opens a store with opts (see openTestStoreWith) and its
+// state namespace name.
+func openTestState(t *testing.T, opts Options, name string) (*Store, *State) {
+	t.Helper()
+	s := openTestStoreWith(t, opts)
+	st, err := s.State(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, st
 }
 
 // TestBackstageCorpusRelations ingests Backstage's example catalog from the

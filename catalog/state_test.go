@@ -133,15 +133,7 @@ func TestStateCompareAndSet(t *testing.T) {
 // whole, beside small ones, in both directions.
 func TestStateScanReadsValuesFromTheValueLog(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	st, err := s.State("big")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, st := openTestState(t, Options{}, "big")
 	big := strings.Repeat("x", 600<<10)
 	if err := st.Update(ctx, func(tx *StateTx) error {
 		if err := tx.Put("k/1", "small"); err != nil {

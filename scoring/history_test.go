@@ -16,13 +16,7 @@ import (
 
 func TestHistoryAcrossWeeks(t *testing.T) {
 	ctx := context.Background()
-	store, err := catalog.Open(ctx, t.TempDir(), catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	st, _ := store.State("scores")
-	h := NewHistory(st, time.UTC)
+	h := NewHistory(scoresState(t), time.UTC)
 	c := card(t, `
     - {id: owner, level: Bronze, expr: "has(entity.spec.owner)"}
     - {id: system, level: Silver, expr: "has(entity.spec.system)"}
@@ -170,15 +164,7 @@ func TestTrackerFollowsChanges(t *testing.T) {
 // eight rules each, about 1.1 MB) is written in smaller parts, all of it.
 func TestHistoryRecordsMoreThanOneTransactionHolds(t *testing.T) {
 	ctx := context.Background()
-	store, err := catalog.Open(ctx, t.TempDir(), catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	st, err := store.State("scores")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := scoresState(t)
 	var rules []*Rule
 	for i := range 8 {
 		rules = append(rules, &Rule{ID: fmt.Sprintf("rule-number-%d-with-a-long-id", i)})
@@ -192,7 +178,7 @@ func TestHistoryRecordsMoreThanOneTransactionHolds(t *testing.T) {
 		res[i] = r
 	}
 	// One transaction cannot take it all: the store says so.
-	err = st.Update(ctx, func(tx *catalog.StateTx) error {
+	err := st.Update(ctx, func(tx *catalog.StateTx) error {
 		for _, r := range res {
 			for _, k := range []string{"a/" + r.Entity, "b/" + r.Entity} {
 				if err := tx.Put(k, EntitySnap{Level: 1, Failing: []string{rules[0].ID, rules[1].ID, rules[2].ID, rules[3].ID, rules[4].ID, rules[5].ID, rules[6].ID, rules[7].ID}}); err != nil {
@@ -224,4 +210,20 @@ func TestHistoryRecordsMoreThanOneTransactionHolds(t *testing.T) {
 	if n != len(res) {
 		t.Errorf("%d weekly snapshots recorded, want %d", n, len(res))
 	}
+}
+
+// scoresState opens a store in a temporary directory, closed when the test
+// ends, and returns its "scores" state.
+func scoresState(t *testing.T) *catalog.State {
+	t.Helper()
+	store, err := catalog.Open(context.Background(), t.TempDir(), catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	st, err := store.State("scores")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
