@@ -207,7 +207,7 @@ func (s *Store) textQuery(text string, typos bool) (q query.Query, strict bool) 
 	case 1:
 		all = perWord[0]
 	default:
-		all = bleve.NewConjunctionQuery(perWord...)
+		all = newAllWordsQuery(perWord...)
 	}
 	if len(whole) == 0 {
 		return all, strict
