@@ -21,14 +21,22 @@ import (
 // the keys inside, checked by Restore.
 const backupMagic = "idpbot-backup 1 schema "
 
-// Backup writes a consistent snapshot of the whole database (the catalog,
-// and every State namespace: runs, the audit log, history, facts) to w,
+// Backup writes a snapshot of the whole database (the catalog, and every
+// State namespace: runs, the audit log, history, facts) to w,
 // gzip-compressed, while the store stays in use. The search index is not
 // in it: Restore's first Open rebuilds it from the store.
+//
+// Ingests wait for a backup, and a backup for an ingest in progress: the
+// journal of an ingest between its commit and its finish has its entries
+// in a file beside the store, which a backup does not hold, and Badger's
+// stream reads the store in ranges, each at its own moment, so a backup
+// beside an ingest could hold part of its changes.
 func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	s.ingestMu.Lock()
+	defer s.ingestMu.Unlock()
 	cw := &countingWriter{w: w}
 	zw := gzip.NewWriter(cw)
 	if _, err := fmt.Fprintf(zw, "%s%d\n", backupMagic, SchemaVersion); err != nil {

@@ -47,8 +47,8 @@ func TestCrashChild(t *testing.T) {
 }
 
 // TestIngestSurvivesSIGKILL kills an ingest process at every step — while
-// staging (after some batches are in the journal, and after some are in the
-// index), right before
+// staging (after some batches are in the journal file, after their bodies
+// are staged, and after some are in the index), right before
 // and right after the commit point, after the store is updated, after the
 // index is — and checks that the next Open finds exactly the old catalog (if
 // the commit point was not reached) or exactly the new one, with the index
@@ -77,6 +77,8 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 		newWins  bool
 		memtable int64 // small: the ingest ends with level-0 tables to compact
 	}{
+		{"journal-written", 1, false, 0}, // entries in the journal file, bodies not staged yet
+		{"journal-written", 3, false, 0},
 		{"flushed", 1, false, 0},
 		{"flushed", 3, false, 0},
 		{"batch-indexed", 2, false, 0},

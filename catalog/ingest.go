@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -96,7 +97,14 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string, opts 
 	if err := s.putJournal(journal{ID: id, Source: source, State: stateStaging, Started: start.UTC()}); err != nil {
 		return nil, fmt.Errorf("ingest %s: start journal: %w", source, err)
 	}
-	st := newStaging(s, id, source, old, rep)
+	jf, err := s.createJournalFile(id)
+	if err != nil {
+		if rbErr := s.rollback(id); rbErr != nil {
+			err = errors.Join(err, fmt.Errorf("undo: %w", rbErr))
+		}
+		return rep, fmt.Errorf("%w: %s: %w", ErrIngestFailed, source, err)
+	}
+	st := newStaging(s, id, source, old, rep, jf)
 	err = load(ctx, roots, loadOptions{Workers: s.opts.Workers, Prepare: st.prepare, Origin: origin}, st.add)
 	if err == nil {
 		err = st.stageDeletes()
@@ -106,6 +114,11 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string, opts 
 	}
 	if werr := st.closeWriter(); werr != nil {
 		err = werr // the writer's error explains a failed flush
+	}
+	if err == nil {
+		err = endJournalFile(jf) // complete and synced before the commit
+	} else {
+		jf.Close()
 	}
 	var merged chan error
 	waitMerge := func() {
@@ -139,7 +152,7 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string, opts 
 	s.step("committed")
 	// From here the ingest is decided: an error leaves the journal for the
 	// next Open to finish.
-	puts, err := s.applyLocked(id)
+	err = s.applyLocked(id)
 	if err != nil {
 		return rep, fmt.Errorf("ingest %s: apply (finished at next start): %w", source, err)
 	}
@@ -149,7 +162,7 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string, opts 
 	rep.Files = st.files
 	rep.Finished = time.Now().UTC()
 	rep.Duration = time.Since(start)
-	gen, err := s.finish(id, st.deleted, rep, puts)
+	gen, err := s.finish(id, st.deleted, rep)
 	if err != nil {
 		return rep, fmt.Errorf("ingest %s: finish (completed at next start): %w", source, err)
 	}
@@ -247,7 +260,9 @@ type staging struct {
 	deleted  []string
 	files    int
 
-	wb      *badger.WriteBatch
+	wb      *badger.WriteBatch // staged bodies
+	entries []byte             // journal entries, for the journal file
+	journal *os.File
 	batch   *indexBatch
 	pending int
 	indexed int // documents handed to the index
@@ -264,16 +279,17 @@ type docPlace struct {
 	line int
 }
 
-// stagedBatch is a journal write batch and the index batch of the same
-// documents.
+// stagedBatch is the journal entries, the staged bodies and the index
+// batch of the same documents.
 type stagedBatch struct {
-	wb    *badger.WriteBatch
-	index *indexBatch
-	last  bool
+	entries []byte
+	wb      *badger.WriteBatch
+	index   *indexBatch
+	last    bool
 }
 
-func newStaging(s *Store, id, source string, old map[string]srcEntry, rep *IngestReport) *staging {
-	st := &staging{s: s, id: id, source: source, old: old, rep: rep,
+func newStaging(s *Store, id, source string, old map[string]srcEntry, rep *IngestReport, journal *os.File) *staging {
+	st := &staging{s: s, id: id, source: source, old: old, rep: rep, journal: journal,
 		seen: make(map[string]docPlace, len(old)), failed: map[string]bool{}, rejected: map[string]bool{},
 		wb: s.db.NewWriteBatch(), batch: s.index.NewBatch(),
 		writer: make(chan stagedBatch), done: make(chan error, 1)}
@@ -294,12 +310,18 @@ func newStaging(s *Store, id, source string, old map[string]srcEntry, rep *Inges
 	return st
 }
 
-// write makes the staged journal entries durable, then indexes the batch:
-// an index document never exists without its journal entry, which is what
-// lets recovery put the index right.
+// write appends the journal entries to the journal file, writes the
+// staged bodies, then indexes the batch: a staged body or an index
+// document never exists without its journal entry, which is what lets
+// recovery undo them.
 func (st *staging) write(b stagedBatch) error {
-	if err := b.wb.Flush(); err != nil {
+	if _, err := st.journal.Write(b.entries); err != nil {
+		b.wb.Cancel()
 		return fmt.Errorf("write journal: %w", err)
+	}
+	st.s.step("journal-written")
+	if err := b.wb.Flush(); err != nil {
+		return fmt.Errorf("write staged bodies: %w", err)
 	}
 	if !b.last {
 		st.s.step("flushed")
@@ -372,9 +394,7 @@ func (st *staging) add(res *loadResult) error {
 		if err := st.wb.Set(bodyKey(ref, d.Hash), d.Body); err != nil {
 			return fmt.Errorf("stage %s: %w", ref, err)
 		}
-		if err := st.wb.Set(journalPutKey(st.id, ref), d.pointer); err != nil {
-			return fmt.Errorf("stage %s: %w", ref, err)
-		}
+		st.entries = appendJournalEntry(st.entries, 'p', ref, d.pointer)
 		if err := st.batch.IndexAdvanced(d.indexDoc); err != nil {
 			return fmt.Errorf("index %s: %w", ref, err)
 		}
@@ -401,9 +421,7 @@ func (st *staging) stageDeletes() error {
 			st.rep.Kept++
 			continue
 		}
-		if err := st.wb.Set(journalDelKey(st.id, ref), nil); err != nil {
-			return fmt.Errorf("stage removal of %s: %w", ref, err)
-		}
+		st.entries = appendJournalEntry(st.entries, 'd', ref, nil)
 		st.deleted = append(st.deleted, ref)
 		st.rep.Removed++
 	}
@@ -415,7 +433,8 @@ func (st *staging) flush(last bool) error {
 	if st.failing.Load() {
 		return errors.New("staging failed") // the writer's error is reported by closeWriter
 	}
-	st.writer <- stagedBatch{wb: st.wb, index: st.batch, last: last}
+	st.writer <- stagedBatch{entries: st.entries, wb: st.wb, index: st.batch, last: last}
+	st.entries = make([]byte, 0, cap(st.entries))
 	st.wb, st.batch = st.s.db.NewWriteBatch(), st.s.index.NewBatch()
 	st.pending = 0
 	return nil
@@ -485,8 +504,8 @@ func (s *Store) commitJournal(id string) error {
 }
 
 // applyLocked applies a committed journal to the live keys while queries
-// wait, then updates the name index. It returns the refs the journal put.
-func (s *Store) applyLocked(id string) ([]string, error) {
+// wait, then updates the name index.
+func (s *Store) applyLocked(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var live func(string) bool
@@ -496,7 +515,7 @@ func (s *Store) applyLocked(id string) ([]string, error) {
 	puts, dels, err := s.apply(id, live)
 	s.summaries.clear() // even on error: some of the batch may be applied
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if s.names != nil {
 		for _, r := range dels {
@@ -506,7 +525,7 @@ func (s *Store) applyLocked(id string) ([]string, error) {
 			s.names.add(r)
 		}
 	}
-	return puts, nil
+	return nil
 }
 
 // apply makes the journal's pointers live: for each ref it removes what the
@@ -517,11 +536,9 @@ func (s *Store) applyLocked(id string) ([]string, error) {
 func (s *Store) apply(id string, live func(ref string) bool) (puts, dels []string, err error) {
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
-	prefix := journalPrefix(id)
-	err = s.scan(prefix, func(txn *badger.Txn, item *badger.Item) error {
-		op, ref, ok := journalEntry(item.Key(), prefix)
-		if !ok {
-			return nil
+	err = s.journalEntries(id, true, func(txn *badger.Txn, op byte, ref string, raw []byte) error {
+		if op != 'p' && op != 'd' {
+			return fmt.Errorf("journal entry of %s: unknown operation %q", ref, op)
 		}
 		var oldp pointer
 		var had bool
@@ -532,12 +549,7 @@ func (s *Store) apply(id string, live func(ref string) bool) (puts, dels []strin
 			}
 		}
 		var newp pointer
-		var raw []byte
 		if op == 'p' {
-			var err error
-			if raw, err = item.ValueCopy(nil); err != nil {
-				return err
-			}
 			if err := decodePointer(ref, raw, &newp); err != nil {
 				return fmt.Errorf("journal entry of %s: %w", ref, err)
 			}
@@ -596,11 +608,10 @@ func journalEntry(k, prefix []byte) (op byte, ref string, ok bool) {
 }
 
 // finish removes the deleted refs from the index, stamps index and store with
-// the next generation, records the source's report and drops the journal.
-// The journal's entries are the removals of deleted and the puts of put
-// when put is not nil (the ingest knows them); recovery passes nil and
-// they are read.
-func (s *Store) finish(id string, deleted []string, rep *IngestReport, put []string) (uint64, error) {
+// the next generation, records the source's report and drops the journal:
+// its header, then its entries (a crash between leaves entries without a
+// header, which the next Open removes).
+func (s *Store) finish(id string, deleted []string, rep *IngestReport) (uint64, error) {
 	var gen uint64
 	if err := s.db.View(func(txn *badger.Txn) error {
 		var err error
@@ -619,26 +630,6 @@ func (s *Store) finish(id string, deleted []string, rep *IngestReport, put []str
 		return 0, fmt.Errorf("update index: %w", err)
 	}
 	s.step("indexed")
-	if put != nil {
-		err := s.deleteKeys(func(del func(key []byte) error) error {
-			for _, ref := range put {
-				if err := del(journalPutKey(id, ref)); err != nil {
-					return err
-				}
-			}
-			for _, ref := range deleted {
-				if err := del(journalDelKey(id, ref)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return 0, fmt.Errorf("drop the journal's entries: %w", err)
-		}
-	} else if err := s.dropJournalEntries(id); err != nil {
-		return 0, err
-	}
 	err := s.db.Update(func(txn *badger.Txn) error {
 		if rep != nil {
 			rep.Generation = gen
@@ -662,11 +653,10 @@ func (s *Store) finish(id string, deleted []string, rep *IngestReport, put []str
 	if err != nil {
 		return 0, fmt.Errorf("finish ingest: %w", err)
 	}
+	if err := s.removeJournal(id); err != nil {
+		s.log.Warn("drop the journal's entries (the next start does)", "journal", id, "error", err)
+	}
 	return gen, nil
-}
-
-func (s *Store) dropJournalEntries(id string) error {
-	return s.deletePrefix(journalPrefix(id))
 }
 
 // deletePrefix deletes every key under prefix.
@@ -690,35 +680,27 @@ func (s *Store) deleteKeys(list func(del func(key []byte) error) error) error {
 
 // rollback undoes an uncommitted ingest: staged bodies that no pointer uses
 // are deleted, the index is put back for every staged ref, and the journal
-// goes.
+// goes. The journal's entries may end in a torn one, where a crash stopped
+// the staging: what follows was never written, nor staged nor indexed.
 func (s *Store) rollback(id string) error {
-	refs, err := s.journalRefs(id)
-	if err != nil {
-		return err
-	}
+	var refs []string
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
-	err = s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: journalPrefix(id), PrefetchValues: false})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			op, ref, ok := journalEntry(it.Item().Key(), journalPrefix(id))
-			if !ok || op != 'p' {
-				continue
-			}
-			var staged pointer
-			if err := it.Item().Value(func(b []byte) error { return decodePointer(ref, b, &staged) }); err != nil {
-				return err
-			}
-			live, found, err := getPointer(txn, ref, false)
-			if err != nil {
-				return err
-			}
-			if !found || live.Hash != staged.Hash {
-				if err := wb.Delete(bodyKey(ref, staged.Hash)); err != nil {
-					return err
-				}
-			}
+	err := s.journalEntries(id, false, func(txn *badger.Txn, op byte, ref string, value []byte) error {
+		refs = append(refs, ref)
+		if op != 'p' {
+			return nil
+		}
+		var staged pointer
+		if err := decodePointer(ref, value, &staged); err != nil {
+			return err
+		}
+		live, found, err := getPointer(txn, ref, false)
+		if err != nil {
+			return err
+		}
+		if !found || live.Hash != staged.Hash {
+			return wb.Delete(bodyKey(ref, staged.Hash))
 		}
 		return nil
 	})
@@ -731,27 +713,15 @@ func (s *Store) rollback(id string) error {
 	if err := s.reindex(refs); err != nil {
 		return err
 	}
-	if err := s.dropJournalEntries(id); err != nil {
+	return s.dropJournal(id)
+}
+
+// dropJournal removes journal id: its entries, then its header.
+func (s *Store) dropJournal(id string) error {
+	if err := s.removeJournal(id); err != nil {
 		return err
 	}
 	return s.db.Update(func(txn *badger.Txn) error { return txn.Delete(journalKey(id)) })
-}
-
-// journalRefs lists the refs a journal touches.
-func (s *Store) journalRefs(id string) ([]string, error) {
-	var refs []string
-	prefix := journalPrefix(id)
-	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			if _, ref, ok := journalEntry(it.Item().Key(), prefix); ok {
-				refs = append(refs, ref)
-			}
-		}
-		return nil
-	})
-	return refs, err
 }
 
 // reindex puts the index documents of refs in line with the store.

@@ -21,8 +21,8 @@ const SchemaVersion = 1
 //	v1/r/<from>\x00<type>\x00<to>       reverse edge made by <to> (derived)
 //	v1/s/<source>\x00<ref>             source membership: hash, line, file (derived)
 //	v1/j/<id>                          ingest journal header
-//	v1/j/<id>\x00p\x00<ref>            journal: new pointer of ref
-//	v1/j/<id>\x00d\x00<ref>            journal: ref is removed
+//	v1/j/<id>\x00p\x00<ref>            journal: new pointer of ref } written by earlier versions,
+//	v1/j/<id>\x00d\x00<ref>            journal: ref is removed     } now in a file (journal.go)
 //	v1/m/gen                           generation, bumped by every finished ingest
 //	v1/m/source/<source>               last ingest report of a source
 var (
@@ -88,8 +88,6 @@ func srcPrefix(source string) []byte   { return cat(string(pfxSrc), source, "\x0
 
 func journalKey(id string) []byte         { return cat(string(pfxJournal), id) }
 func journalPrefix(id string) []byte      { return cat(string(pfxJournal), id, "\x00") }
-func journalPutKey(id, ref string) []byte { return cat(string(pfxJournal), id, "\x00p\x00", ref) }
-func journalDelKey(id, ref string) []byte { return cat(string(pfxJournal), id, "\x00d\x00", ref) }
 func sourceInfoKey(source string) []byte  { return cat(string(pfxSourceInfo), source) }
 func refFromEntityKey(k []byte) string    { return string(k[len(pfxEntity):]) }
 func hasPrefix(k, prefix []byte) bool     { return bytes.HasPrefix(k, prefix) }

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,20 +21,29 @@ func (s *Store) recover(ctx context.Context, indexCreated bool) error {
 		return err
 	}
 	for _, id := range orphans {
-		if err := s.dropJournalEntries(id); err != nil {
+		if err := s.removeJournal(id); err != nil {
 			return err
 		}
 	}
-	repaired := false
+	repaired, rebuildIndex := false, false
 	for _, j := range headers {
 		if j.State == stateCommitted {
 			s.log.Warn("finishing an interrupted ingest", "source", j.Source, "journal", j.ID)
 			if err := s.rollForward(j); err != nil {
-				return fmt.Errorf("finish ingest %s: %w", j.ID, err)
+				return fmt.Errorf("finish ingest %s: %w (the store cannot be made whole: restore a backup, or move the data directory away and ingest again)", j.ID, err)
 			}
 		} else {
 			s.log.Warn("undoing an interrupted ingest", "source", j.Source, "journal", j.ID)
-			if err := s.rollback(j.ID); err != nil {
+			err := s.rollback(j.ID)
+			if errors.Is(err, errJournalUnreadable) {
+				// Which documents it staged is lost; the store never
+				// used them (the ingest was not committed), so the
+				// index is built again from the store.
+				s.log.Warn("the journal of an interrupted ingest is unreadable; dropping it and rebuilding the search index", "journal", j.ID, "error", err)
+				err = s.dropJournal(j.ID)
+				rebuildIndex = true
+			}
+			if err != nil {
 				return fmt.Errorf("undo ingest %s: %w", j.ID, err)
 			}
 		}
@@ -44,11 +54,11 @@ func (s *Store) recover(ctx context.Context, indexCreated bool) error {
 			return err
 		}
 	}
-	return s.checkIndex(ctx, indexCreated)
+	return s.checkIndex(ctx, indexCreated, rebuildIndex)
 }
 
 // journals lists the journal headers, oldest first, and the ids of entries
-// left without a header.
+// (files, or keys an earlier version wrote) left without a header.
 func (s *Store) journals() ([]journal, []string, error) {
 	var headers []journal
 	ids := map[string]bool{}
@@ -71,6 +81,13 @@ func (s *Store) journals() ([]journal, []string, error) {
 	})
 	if err != nil {
 		return nil, nil, err
+	}
+	files, err := s.journalFiles()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, id := range files {
+		ids[id] = true
 	}
 	for _, j := range headers {
 		delete(ids, j.ID)
@@ -95,17 +112,14 @@ func indexByte(b []byte, c byte) int {
 // rollForward finishes a committed ingest: apply again (idempotent), put the
 // index right for every ref the journal touches, and drop the journal.
 func (s *Store) rollForward(j journal) error {
-	refs, err := s.journalRefs(j.ID)
+	puts, dels, err := s.apply(j.ID, nil)
 	if err != nil {
 		return err
 	}
-	if _, _, err := s.apply(j.ID, nil); err != nil {
+	if err := s.reindex(append(puts, dels...)); err != nil {
 		return err
 	}
-	if err := s.reindex(refs); err != nil {
-		return err
-	}
-	_, err = s.finish(j.ID, nil, nil, nil)
+	_, err = s.finish(j.ID, nil, nil)
 	return err
 }
 
@@ -167,9 +181,9 @@ func (s *Store) rebuildDerived() error {
 
 // checkIndex rebuilds the index from the store when it is new, its
 // generation differs from the store's, it holds a different number of
-// documents than the store holds entities, or it was built in another
-// format (IndexFormat).
-func (s *Store) checkIndex(ctx context.Context, created bool) error {
+// documents than the store holds entities, it was built in another
+// format (IndexFormat), or rebuild says so.
+func (s *Store) checkIndex(ctx context.Context, created, rebuild bool) error {
 	var storeGen uint64
 	var count uint64
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -199,10 +213,10 @@ func (s *Store) checkIndex(ctx context.Context, created bool) error {
 	if err != nil {
 		return fmt.Errorf("read index format: %w", err)
 	}
-	if !created && idxGen == storeGen && docs == count && format == IndexFormat {
+	if !created && !rebuild && idxGen == storeGen && docs == count && format == IndexFormat {
 		return nil
 	}
-	if created && count == 0 {
+	if created && !rebuild && count == 0 {
 		return s.stampIndex(storeGen)
 	}
 	s.log.Warn("rebuilding the search index from the store", "store_generation", storeGen,

@@ -1,0 +1,231 @@
+package catalog
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// An ingest's journal is a header in the store (v1/j/<id>: source, state)
+// and a file of entries beside it, <data dir>/journal/<id>.journal: the
+// pointer each new or changed entity gets ('p') and the refs the source no
+// longer lists ('d'). The entries are written once, appended as the files
+// are parsed, and read once, by the apply; kept in Badger they went through
+// its write-ahead log, memtables, a level-0 table and a compaction, only to
+// be deleted: at 100k entities the file saved 9% of the ingest's CPU
+// (docs/benchmarks.md).
+//
+// The file is complete, ended by an 'e' entry and synced, before the header
+// says committed: a committed journal is finished from its file at the next
+// Open, and one still staging is undone from whatever part of it was
+// written (a torn last entry is where a crash stopped the writer). An
+// entry is written before the staged body and the index document of its
+// entity, so undoing it finds them all. The file goes after the header;
+// a file without a header is left over from such a finish and is removed.
+//
+// Entry: uvarint length of the body, body (op, uvarint length of the ref,
+// ref, value), CRC-32C of the body (4 bytes, big-endian).
+
+const (
+	journalFileMagic = "idpbot-journal 1 "
+	journalFileExt   = ".journal"
+	journalEnd       = 'e'
+	maxJournalEntry  = 1 << 30
+)
+
+var journalCRC = crc32.MakeTable(crc32.Castagnoli)
+
+func (s *Store) journalDir() string {
+	return filepath.Join(filepath.Dir(s.db.Opts().Dir), "journal")
+}
+
+func (s *Store) journalPath(id string) string {
+	return filepath.Join(s.journalDir(), id+journalFileExt)
+}
+
+// createJournalFile creates the entry file of journal id.
+func (s *Store) createJournalFile(id string) (*os.File, error) {
+	if err := os.MkdirAll(s.journalDir(), 0o750); err != nil {
+		return nil, fmt.Errorf("create journal directory: %w", err)
+	}
+	f, err := os.OpenFile(s.journalPath(id), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("create journal: %w", err)
+	}
+	if _, err := f.WriteString(journalFileMagic + id + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write journal: %w", err)
+	}
+	return f, nil
+}
+
+// appendJournalEntry appends one entry to b.
+func appendJournalEntry(b []byte, op byte, ref string, value []byte) []byte {
+	var refLen [binary.MaxVarintLen64]byte
+	n := 1 + binary.PutUvarint(refLen[:], uint64(len(ref))) + len(ref) + len(value)
+	b = binary.AppendUvarint(b, uint64(n))
+	start := len(b)
+	b = append(b, op)
+	b = binary.AppendUvarint(b, uint64(len(ref)))
+	b = append(b, ref...)
+	b = append(b, value...)
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b[start:], journalCRC))
+}
+
+// endJournalFile writes the end entry, syncs and closes f.
+func endJournalFile(f *os.File) error {
+	if _, err := f.Write(appendJournalEntry(nil, journalEnd, "", nil)); err != nil {
+		f.Close()
+		return fmt.Errorf("write journal: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync journal: %w", err)
+	}
+	return f.Close()
+}
+
+// errJournalUnreadable says a journal file does not start as one written
+// for its ingest: nothing in it can be trusted.
+var errJournalUnreadable = errors.New("unreadable journal file")
+
+// errJournalTorn says an entry file stops inside an entry, or an entry's
+// checksum is wrong: where a crash stopped its writer, or damage.
+var errJournalTorn = errors.New("torn entry")
+
+// journalReader reads the entries of one file.
+type journalReader struct {
+	r *bufio.Reader
+}
+
+func openJournalFile(path, id string) (*os.File, *journalReader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := &journalReader{r: bufio.NewReaderSize(f, 1<<20)}
+	line, err := r.r.ReadString('\n')
+	if err != nil || line != journalFileMagic+id+"\n" {
+		f.Close()
+		return nil, nil, fmt.Errorf("%w: %s is not the journal file of ingest %s (it starts %q)", errJournalUnreadable, path, id, strings.TrimSpace(line))
+	}
+	return f, r, nil
+}
+
+// next returns the next entry; io.EOF at the end of the file, errJournalTorn
+// inside an entry. value is the caller's.
+func (r *journalReader) next() (op byte, ref string, value []byte, err error) {
+	n, err := binary.ReadUvarint(r.r)
+	if err == io.EOF {
+		return 0, "", nil, io.EOF
+	}
+	if err != nil || n < 2 || n > maxJournalEntry {
+		return 0, "", nil, errJournalTorn
+	}
+	body := make([]byte, n+4)
+	if _, err := io.ReadFull(r.r, body); err != nil {
+		return 0, "", nil, errJournalTorn
+	}
+	body, sum := body[:n], binary.BigEndian.Uint32(body[n:])
+	if crc32.Checksum(body, journalCRC) != sum {
+		return 0, "", nil, errJournalTorn
+	}
+	refLen, k := binary.Uvarint(body[1:])
+	if k <= 0 || refLen > uint64(len(body)-1-k) {
+		return 0, "", nil, errJournalTorn
+	}
+	rest := body[1+k:]
+	return body[0], string(rest[:refLen]), rest[refLen:], nil
+}
+
+// journalEntries calls fn for each entry of journal id, in the order written,
+// with a read transaction of the store (renewed every scanChunk entries,
+// see scan). complete requires the whole file, as a committed journal has
+// it; otherwise the entries up to a torn one are read. A journal with no
+// file has its entries in the store (an ingest of an earlier version).
+func (s *Store) journalEntries(id string, complete bool, fn func(txn *badger.Txn, op byte, ref string, value []byte) error) error {
+	path := s.journalPath(id)
+	f, r, err := openJournalFile(path, id)
+	if errors.Is(err, os.ErrNotExist) {
+		prefix := journalPrefix(id)
+		return s.scan(prefix, func(txn *badger.Txn, item *badger.Item) error {
+			op, ref, ok := journalEntry(item.Key(), prefix)
+			if !ok {
+				return nil
+			}
+			v, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			return fn(txn, op, ref, v)
+		})
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for ended := false; !ended; {
+		err := s.db.View(func(txn *badger.Txn) error {
+			for range scanChunk {
+				op, ref, value, err := r.next()
+				switch {
+				case err == nil && op == journalEnd:
+					ended = true
+					return nil
+				case err == nil:
+					if err := fn(txn, op, ref, value); err != nil {
+						return err
+					}
+					continue
+				case !complete:
+					ended = true // the rest was never written, or never synced
+					return nil
+				case errors.Is(err, io.EOF):
+					return fmt.Errorf("journal %s ends before its end entry: the file is damaged", path)
+				default:
+					return fmt.Errorf("journal %s: %w: the file is damaged", path, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeJournal removes the entries of journal id: its file, and any in the
+// store (see journalEntries).
+func (s *Store) removeJournal(id string) error {
+	if err := os.Remove(s.journalPath(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove journal: %w", err)
+	}
+	return s.deletePrefix(journalPrefix(id))
+}
+
+// journalFiles lists the ids of the entry files in the journal directory.
+func (s *Store) journalFiles() ([]string, error) {
+	entries, err := os.ReadDir(s.journalDir())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list journals: %w", err)
+	}
+	var ids []string
+	for _, e := range entries {
+		if id, ok := strings.CutSuffix(e.Name(), journalFileExt); ok && !e.IsDir() {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
