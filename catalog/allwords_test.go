@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/blevesearch/bleve/v2/search"
@@ -34,11 +35,12 @@ func withLeadMin(t *testing.T, n uint64) {
 	t.Cleanup(func() { leadMinPostings = old })
 }
 
-// TestAllWordsQueryScoresAsTheConjunction runs every benchmark query, and
-// some with kinds, facets, stop words and typos, led by the bitmap list and
-// as the plain conjunction: the same total, hits, scores (exactly) and
-// facets.
-func TestAllWordsQueryScoresAsTheConjunction(t *testing.T) {
+// TestSearchersScoreAsBleves runs every benchmark query, and some with
+// kinds, facets, stop words and typos, with the searchers of allWordsQuery
+// (led by the bitmap list) and wordQuery (only the alternatives with
+// postings) and with Bleve's plain conjunction and disjunction: the same
+// total, hits, scores (exactly) and facets.
+func TestSearchersScoreAsBleves(t *testing.T) {
 	s, g := syntheticStore(t, 3000)
 	ctx := context.Background()
 	var reqs []SearchRequest
@@ -52,8 +54,11 @@ func TestAllWordsQueryScoresAsTheConjunction(t *testing.T) {
 		SearchRequest{Text: "handels procesess", Limit: 20}, // typos in both words
 		SearchRequest{Text: g.Components[7], Limit: 5},      // a hyphenated name: whole-name alternatives beside the words
 	)
-	run := func(lead uint64) []*SearchResult {
+	run := func(lead uint64, live bool) []*SearchResult {
 		withLeadMin(t, lead)
+		old := liveAlternatives
+		liveAlternatives = live
+		defer func() { liveAlternatives = old }()
 		var out []*SearchResult
 		for _, r := range reqs {
 			res, err := s.Search(ctx, r)
@@ -68,16 +73,25 @@ func TestAllWordsQueryScoresAsTheConjunction(t *testing.T) {
 		}
 		return out
 	}
-	plain, led := run(math.MaxUint64), run(0)
+	plain := run(math.MaxUint64, false)
+	for _, c := range []struct {
+		name string
+		lead uint64
+		live bool
+	}{{"led", 0, false}, {"live alternatives", math.MaxUint64, true}, {"led, live alternatives", 0, true}} {
+		got := run(c.lead, c.live)
+		for i, r := range reqs {
+			p, l := plain[i], got[i]
+			if p.Total != l.Total || !slices.Equal(p.Hits, l.Hits) || !equalFacets(p.Facets, l.Facets) {
+				t.Errorf("search %q: %s\n  total %d hits %v facets %v\nBleve's\n  total %d hits %v facets %v",
+					r.Text, c.name, l.Total, l.Hits, l.Facets, p.Total, p.Hits, p.Facets)
+			}
+		}
+	}
 	multi := 0
-	for i, r := range reqs {
-		p, l := plain[i], led[i]
+	for _, r := range reqs {
 		if len(textWords(r.Text)) > 1 {
 			multi++
-		}
-		if p.Total != l.Total || !slices.Equal(p.Hits, l.Hits) || !equalFacets(p.Facets, l.Facets) {
-			t.Errorf("search %q: led\n  total %d hits %v facets %v\nplain\n  total %d hits %v facets %v",
-				r.Text, l.Total, l.Hits, l.Facets, p.Total, p.Hits, p.Facets)
 		}
 	}
 	if multi < 20 {
@@ -217,5 +231,43 @@ func TestLedSearcherReturnsOnlyDocumentsBothMatch(t *testing.T) {
 	}
 	if m, err = led.Next(sctx); err != nil || (len(wantIDs) > len(wantIDs)/2+1 && (m == nil || string(m.IndexInternalID) != wantIDs[len(wantIDs)/2+1])) {
 		t.Errorf("Next after Advance: %v, %v; want the next common document", m, err)
+	}
+}
+
+// TestWordQueryReadsOnlyAlternativesWithPostings checks which searcher a
+// typed word gets: a common description word reads its one alternative
+// with postings, a name word several, a word found nowhere Bleve's
+// disjunction.
+func TestWordQueryReadsOnlyAlternativesWithPostings(t *testing.T) {
+	s, g := syntheticStore(t, 1000)
+	word := func(text string) query.Query {
+		q, _ := s.textQuery(text, false)
+		if d, ok := q.(*query.DisjunctionQuery); ok { // whole-name alternatives first
+			q = d.Disjuncts[len(d.Disjuncts)-1]
+		}
+		if _, ok := q.(wordQuery); !ok {
+			t.Fatalf("textQuery(%q) holds %T, want a wordQuery", text, q)
+		}
+		return q
+	}
+	nameWord := strings.SplitN(g.Components[0], "-", 2)[0]
+	for _, c := range []struct {
+		text string
+		live int // 0: Bleve's disjunction
+	}{
+		{"handles", 1},
+		{nameWord, 2},
+		{"xyzzyplugh", 0},
+	} {
+		sr := shardSearcher(t, s, word(c.text), search.SearcherOptions{})
+		ld, ok := sr.(*liveDisjunction)
+		switch {
+		case c.live == 0 && ok:
+			t.Errorf("%q: reads %d alternatives, want Bleve's disjunction", c.text, len(ld.live))
+		case c.live == 1 && (!ok || len(ld.live) != 1):
+			t.Errorf("%q: searcher %T, want one alternative read", c.text, sr)
+		case c.live > 1 && (!ok || len(ld.live) < c.live || len(ld.live) == ld.total):
+			t.Errorf("%q: searcher %T, want several alternatives read, not all", c.text, sr)
+		}
 	}
 }

@@ -198,7 +198,7 @@ func (s *Store) textQuery(text string, typos bool) (q query.Query, strict bool) 
 			p.SetBoost(2)
 			alts = append(alts, p)
 		}
-		perWord = append(perWord, bleve.NewDisjunctionQuery(alts...))
+		perWord = append(perWord, newWordQuery(alts...))
 	}
 	var all query.Query // a conjunction of one costs a searcher level on every hit
 	switch len(perWord) {
