@@ -159,19 +159,26 @@ func compactIndex(ctx context.Context, ix *shardedIndex) error {
 // indexDocument builds the index document of e directly (no reflection), with
 // the analyzers of the mapping.
 func (a *analyzers) document(ref string, e *Entity) *document.Document {
-	d := document.NewDocument(ref)
+	fields := make([]indexField, 0, 14+len(e.Metadata.Tags))
 	add := func(field, value string, an analysis.Analyzer, opts index.FieldIndexingOptions) {
 		if value == "" {
 			return
 		}
-		d.AddField(document.NewTextFieldCustom(field, nil, []byte(value), opts, an))
+		fields = append(fields, indexField{name: field, value: []byte(value), options: opts, analyzer: an})
 	}
 	kw := func(field, value string) {
-		add(field, strings.ToLower(value), a.keyword, index.IndexField|index.DocValues)
+		add(field, strings.ToLower(value), nil, index.IndexField|index.DocValues) // the keyword analyzer's one term
+	}
+	lowerKW := func(field, value string) { // the lower-cased whole value: the lowerKW analyzer's one term
+		if lower, ok := asciiLower(value); ok {
+			add(field, lower, nil, index.IndexField)
+		} else {
+			add(field, value, a.lowerKW, index.IndexField)
+		}
 	}
 	add(fName, e.Metadata.Name, a.standard, index.IndexField)
-	add(fNameKW, e.Metadata.Name, a.lowerKW, index.IndexField)
-	add(fNameFirst, leadingWord(e.Metadata.Name), a.lowerKW, index.IndexField)
+	lowerKW(fNameKW, e.Metadata.Name)
+	lowerKW(fNameFirst, leadingWord(e.Metadata.Name))
 	// An untitled entity's name goes into the title field too: stemmed
 	// there, it is what finds "policy-engine" for "policies" (the name field
 	// is not stemmed, and a typed word that is a word of some name gets no
@@ -206,5 +213,10 @@ func (a *analyzers) document(ref string, e *Entity) *document.Document {
 		}
 	}
 	add(fText, strings.Join(text, " "), a.standard, index.IndexField)
+	d := document.NewDocument(ref)
+	d.Fields = make([]document.Field, len(fields))
+	for i := range fields {
+		d.Fields[i] = &fields[i]
+	}
 	return d
 }
