@@ -39,17 +39,12 @@ func newAllWordsQuery(words ...query.Query) query.Query {
 var leadMinPostings uint64 = 4096
 
 func (q allWordsQuery) Searcher(ctx context.Context, i index.IndexReader, m mapping.IndexMapping, options search.SearcherOptions) (search.Searcher, error) {
-	words := make([]search.Searcher, 0, len(q.words))
+	words, err := searchers(ctx, i, m, options, q.words)
+	if err != nil {
+		return nil, err
+	}
 	rarest := uint64(math.MaxUint64)
-	for _, w := range q.words {
-		s, err := w.Searcher(ctx, i, m, options)
-		if err != nil {
-			for _, s := range words {
-				_ = s.Close()
-			}
-			return nil, err
-		}
-		words = append(words, s)
+	for _, s := range words {
 		rarest = min(rarest, s.Count())
 	}
 	scored, err := searcher.NewConjunctionSearcher(ctx, i, words, options)
@@ -71,6 +66,22 @@ func (q allWordsQuery) Searcher(ctx context.Context, i index.IndexReader, m mapp
 		return scored, nil
 	}
 	return &ledSearcher{list: list, scored: scored}, nil
+}
+
+// searchers builds the searchers of qs, or none.
+func searchers(ctx context.Context, i index.IndexReader, m mapping.IndexMapping, options search.SearcherOptions, qs []query.Query) ([]search.Searcher, error) {
+	out := make([]search.Searcher, 0, len(qs))
+	for _, q := range qs {
+		s, err := q.Searcher(ctx, i, m, options)
+		if err != nil {
+			for _, s := range out {
+				_ = s.Close()
+			}
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // ledSearcher returns the matches of scored at the documents list names.

@@ -58,14 +58,7 @@ func TestIndexFieldsAnalyseAsBleves(t *testing.T) {
 		e.Metadata.Tags = []string{"Tier-1", "ÜBER"}
 		entities = append(entities, &e)
 	}
-	m, err := indexMapping()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := loadAnalyzers(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, a := testAnalyzers(t)
 	mapped := map[string]analysis.Analyzer{standard.Name: m.AnalyzerNamed(standard.Name), en.AnalyzerName: m.AnalyzerNamed(en.AnalyzerName)}
 	fields := 0
 	for _, e := range entities {

@@ -175,16 +175,7 @@ func TestIngestLeavesNoJournal(t *testing.T) {
 // finished from them.
 func TestCommittedJournalOfAnEarlierVersionIsFinished(t *testing.T) {
 	ctx := context.Background()
-	dir, srcDir := t.TempDir(), t.TempDir()
-	root := filepath.Join(srcDir, "catalog-info.yaml")
-	copyFile(t, versionedCatalog(t, t.TempDir(), 60, 1), root)
-	s, err := Open(ctx, dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Ingest(ctx, "fixture", []string{root}); err != nil {
-		t.Fatal(err)
-	}
+	s, dir, root := ingestedFixture(t, 60)
 	copyFile(t, versionedCatalog(t, t.TempDir(), 60, 2), root)
 	want := func() string {
 		ref := openTestStore(t)
@@ -195,31 +186,14 @@ func TestCommittedJournalOfAnEarlierVersionIsFinished(t *testing.T) {
 		return d
 	}()
 
-	// Stop the ingest of version 2 at its commit point.
-	stop := errors.New("stop")
-	s.crash = func(step string) {
-		if step == "committed" {
-			panic(stop)
-		}
-	}
-	func() {
-		defer func() {
-			if r := recover(); r != stop {
-				t.Fatalf("ingest did not stop at its commit: %v", r)
-			}
-		}()
-		s.Ingest(ctx, "fixture", []string{root})
-	}()
-	ids, err := s.journalFiles()
-	if err != nil || len(ids) != 1 {
-		t.Fatalf("journal files at the commit: %v, %v", ids, err)
-	}
-	// Move the entries into the store, where earlier versions kept them.
+	// Stop the ingest of version 2 at its commit point, and move its
+	// journal's entries into the store, where earlier versions kept them.
+	id := stopIngestAt(t, s, root, "committed")
 	wb := s.db.NewWriteBatch()
 	n := 0
-	err = s.journalEntries(ids[0], true, func(_ *badger.Txn, op byte, ref string, value []byte) error {
+	err := s.journalEntries(id, true, func(_ *badger.Txn, op byte, ref string, value []byte) error {
 		n++
-		return wb.Set(cat(string(pfxJournal), ids[0], "\x00", string(op), "\x00", ref), bytes.Clone(value))
+		return wb.Set(cat(string(pfxJournal), id, "\x00", string(op), "\x00", ref), bytes.Clone(value))
 	})
 	if err == nil {
 		err = wb.Flush()
@@ -227,10 +201,9 @@ func TestCommittedJournalOfAnEarlierVersionIsFinished(t *testing.T) {
 	if err != nil || n == 0 {
 		t.Fatalf("move %d entries: %v", n, err)
 	}
-	if err := os.Remove(s.journalPath(ids[0])); err != nil {
+	if err := os.Remove(s.journalPath(id)); err != nil {
 		t.Fatal(err)
 	}
-	s.crash = nil
 	s.Close()
 
 	s, err = Open(ctx, dir, Options{})
@@ -310,6 +283,22 @@ func (l *lockCheckingWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
+// ingestedFixture opens a store in a new data directory and ingests into it
+// version 1 of the versioned catalog of n components, from root.
+func ingestedFixture(t *testing.T, n int) (s *Store, dir, root string) {
+	t.Helper()
+	dir, root = t.TempDir(), filepath.Join(t.TempDir(), "catalog-info.yaml")
+	copyFile(t, versionedCatalog(t, t.TempDir(), n, 1), root)
+	s, err := Open(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Ingest(context.Background(), "fixture", []string{root}); err != nil {
+		t.Fatal(err)
+	}
+	return s, dir, root
+}
+
 // stopIngestAt runs an ingest of root into s that stops (panics) at step,
 // which must run on the ingest's own goroutine, and returns its journal id.
 func stopIngestAt(t *testing.T, s *Store, root, step string) string {
@@ -349,16 +338,7 @@ func TestDamagedJournalFiles(t *testing.T) {
 		{"committed", "end", []string{"torn entry", "damaged", "restore a backup"}},
 	} {
 		t.Run(c.step, func(t *testing.T) {
-			dir, srcDir := t.TempDir(), t.TempDir()
-			root := filepath.Join(srcDir, "catalog-info.yaml")
-			copyFile(t, versionedCatalog(t, t.TempDir(), 300, 1), root)
-			s, err := Open(ctx, dir, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.Ingest(ctx, "fixture", []string{root}); err != nil {
-				t.Fatal(err)
-			}
+			s, dir, root := ingestedFixture(t, 300)
 			old, _ := dump(t, s)
 			// The same entities with new descriptions: an index left with
 			// the staged documents counts as many as the store holds.
@@ -366,7 +346,7 @@ func TestDamagedJournalFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			writeFiles(t, srcDir, map[string]string{"catalog-info.yaml": strings.ReplaceAll(string(v1), "of the fixture", "of the zebra fixture")})
+			writeFiles(t, filepath.Dir(root), map[string]string{"catalog-info.yaml": strings.ReplaceAll(string(v1), "of the fixture", "of the zebra fixture")})
 			id := stopIngestAt(t, s, root, c.step)
 			s.Close()
 

@@ -12,6 +12,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/token/porter"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/mapping"
 )
 
 // tokenizeEdgeCases are texts where Unicode word boundaries are not just
@@ -145,11 +146,9 @@ func TestStemCacheBounds(t *testing.T) {
 	}
 }
 
-// The analyzers the index uses give what the mapping's give (queries use
-// those): on the edge cases and the example catalogs, from several
-// goroutines at once (the index analyses documents in parallel), each text
-// twice (the second time from the stem cache).
-func TestIndexAnalyzersMatchTheMapping(t *testing.T) {
+// testAnalyzers returns the index mapping and the analyzers the index uses.
+func testAnalyzers(t *testing.T) (*mapping.IndexMappingImpl, *analyzers) {
+	t.Helper()
 	m, err := indexMapping()
 	if err != nil {
 		t.Fatal(err)
@@ -158,6 +157,15 @@ func TestIndexAnalyzersMatchTheMapping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m, a
+}
+
+// The analyzers the index uses give what the mapping's give (queries use
+// those): on the edge cases and the example catalogs, from several
+// goroutines at once (the index analyses documents in parallel), each text
+// twice (the second time from the stem cache).
+func TestIndexAnalyzersMatchTheMapping(t *testing.T) {
+	m, a := testAnalyzers(t)
 	texts := append(exampleTexts(t), tokenizeEdgeCases...)
 	for _, name := range []string{"standard", "en"} {
 		idx, mapped := a.standard, m.AnalyzerNamed(name)

@@ -39,16 +39,9 @@ func (q wordQuery) Searcher(ctx context.Context, i index.IndexReader, m mapping.
 		// Unscored, Bleve's disjunction reads bitmaps (see allWordsQuery).
 		return query.NewDisjunctionQuery(q.alts).Searcher(ctx, i, m, options)
 	}
-	children := make([]search.Searcher, 0, len(q.alts))
-	for _, a := range q.alts {
-		s, err := a.Searcher(ctx, i, m, options)
-		if err != nil {
-			for _, s := range children {
-				_ = s.Close()
-			}
-			return nil, err
-		}
-		children = append(children, s)
+	children, err := searchers(ctx, i, m, options, q.alts)
+	if err != nil {
+		return nil, err
 	}
 	// The disjunction orders its children by Count, and sums their scores
 	// in that order: so does this searcher (a searcher's Count never falls
