@@ -26,17 +26,28 @@ const backupMagic = "idpbot-backup 1 schema "
 // gzip-compressed, while the store stays in use. The search index is not
 // in it: Restore's first Open rebuilds it from the store.
 //
-// Ingests wait for a backup, and a backup for an ingest in progress: the
-// journal of an ingest between its commit and its finish has its entries
-// in a file beside the store, which a backup does not hold, and Badger's
-// stream reads the store in ranges, each at its own moment, so a backup
-// beside an ingest could hold part of its changes.
+// Ingests wait for a backup, and a backup for an ingest in progress (or
+// until ctx ends): the journal of an ingest between its commit and its
+// finish has its entries in a file beside the store, which a backup does
+// not hold, and Badger's stream reads the store in ranges, each at its own
+// moment, so a backup beside an ingest could hold part of its changes. An
+// ingest whose apply failed stays committed until the next start finishes
+// it; until then backups are refused.
 func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
-	if err := ctx.Err(); err != nil {
+	if err := s.ingestMu.LockContext(ctx); err != nil {
 		return 0, err
 	}
-	s.ingestMu.Lock()
 	defer s.ingestMu.Unlock()
+	headers, _, err := s.journals()
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	for _, j := range headers {
+		if j.State == stateCommitted {
+			return 0, fmt.Errorf("backup: the ingest of source %q (journal %s) is committed but not finished, "+
+				"its apply having failed (see the log); restart idpbot, which finishes it, then back up again", j.Source, j.ID)
+		}
+	}
 	cw := &countingWriter{w: w}
 	zw := gzip.NewWriter(cw)
 	if _, err := fmt.Fprintf(zw, "%s%d\n", backupMagic, SchemaVersion); err != nil {
@@ -122,7 +133,11 @@ func Restore(ctx context.Context, dir string, r io.Reader) (err error) {
 	if err := db.Close(); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	// A stale index from before must not be taken for this store's.
+	// A stale index or journal from before must not be taken for this
+	// store's.
+	if err := os.RemoveAll(filepath.Join(dir, "journal")); err != nil {
+		return err
+	}
 	return os.RemoveAll(filepath.Join(dir, "index"))
 }
 

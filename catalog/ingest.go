@@ -39,7 +39,13 @@ type journal struct {
 	Source  string    `json:"source"`
 	State   string    `json:"state"`
 	Started time.Time `json:"started"`
+	// Entries is where the entries are: "file" (journal.go); empty, in
+	// the store (earlier versions).
+	Entries string `json:"entries,omitempty"`
 }
+
+// entriesInFile is journal.Entries for a journal file.
+const entriesInFile = "file"
 
 // srcEntry is the value of v1/s/<source>\x00<ref> (see encode).
 type srcEntry struct {
@@ -87,20 +93,23 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string, opts 
 	s.ingestMu.Lock()
 	defer s.ingestMu.Unlock()
 	start := time.Now()
-	id := fmt.Sprintf("%016x", start.UnixNano())
 	rep := &IngestReport{Source: source, Roots: roots}
+	id, err := s.newJournalID(start)
+	if err != nil {
+		return nil, fmt.Errorf("ingest %s: %w", source, err)
+	}
 
 	old, err := s.sourceEntries(source)
 	if err != nil {
 		return nil, fmt.Errorf("ingest %s: %w", source, err)
 	}
-	if err := s.putJournal(journal{ID: id, Source: source, State: stateStaging, Started: start.UTC()}); err != nil {
+	if err := s.putJournal(journal{ID: id, Source: source, State: stateStaging, Started: start.UTC(), Entries: entriesInFile}); err != nil {
 		return nil, fmt.Errorf("ingest %s: start journal: %w", source, err)
 	}
 	jf, err := s.createJournalFile(id)
-	if err != nil {
-		if rbErr := s.rollback(id); rbErr != nil {
-			err = errors.Join(err, fmt.Errorf("undo: %w", rbErr))
+	if err != nil { // nothing is staged yet
+		if dropErr := s.dropJournal(id); dropErr != nil {
+			err = errors.Join(err, fmt.Errorf("drop the journal: %w", dropErr))
 		}
 		return rep, fmt.Errorf("%w: %s: %w", ErrIngestFailed, source, err)
 	}
@@ -260,8 +269,8 @@ type staging struct {
 	deleted  []string
 	files    int
 
-	wb      *badger.WriteBatch // staged bodies
-	entries []byte             // journal entries, for the journal file
+	bodies  []stagedBody // bodies of the entries, written after them
+	entries []byte       // journal entries, for the journal file
 	journal *os.File
 	batch   *indexBatch
 	pending int
@@ -283,15 +292,20 @@ type docPlace struct {
 // batch of the same documents.
 type stagedBatch struct {
 	entries []byte
-	wb      *badger.WriteBatch
+	bodies  []stagedBody
 	index   *indexBatch
 	last    bool
+}
+
+// stagedBody is a body to write under its content-addressed key.
+type stagedBody struct {
+	key, body []byte
 }
 
 func newStaging(s *Store, id, source string, old map[string]srcEntry, rep *IngestReport, journal *os.File) *staging {
 	st := &staging{s: s, id: id, source: source, old: old, rep: rep, journal: journal,
 		seen: make(map[string]docPlace, len(old)), failed: map[string]bool{}, rejected: map[string]bool{},
-		wb: s.db.NewWriteBatch(), batch: s.index.NewBatch(),
+		batch:  s.index.NewBatch(),
 		writer: make(chan stagedBatch), done: make(chan error, 1)}
 	go func(batches <-chan stagedBatch, done chan<- error) {
 		var err error
@@ -301,8 +315,6 @@ func newStaging(s *Store, id, source string, old map[string]srcEntry, rep *Inges
 				if err != nil {
 					st.failing.Store(true)
 				}
-			} else {
-				b.wb.Cancel()
 			}
 		}
 		done <- err
@@ -313,14 +325,22 @@ func newStaging(s *Store, id, source string, old map[string]srcEntry, rep *Inges
 // write appends the journal entries to the journal file, writes the
 // staged bodies, then indexes the batch: a staged body or an index
 // document never exists without its journal entry, which is what lets
-// recovery undo them.
+// an undo find them. (The bodies are kept until then, not handed to a
+// write batch as they come: a batch commits by itself whenever it is
+// full.)
 func (st *staging) write(b stagedBatch) error {
 	if _, err := st.journal.Write(b.entries); err != nil {
-		b.wb.Cancel()
 		return fmt.Errorf("write journal: %w", err)
 	}
 	st.s.step("journal-written")
-	if err := b.wb.Flush(); err != nil {
+	wb := st.s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, sb := range b.bodies {
+		if err := wb.Set(sb.key, sb.body); err != nil {
+			return fmt.Errorf("write staged bodies: %w", err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("write staged bodies: %w", err)
 	}
 	if !b.last {
@@ -341,7 +361,6 @@ func (st *staging) closeWriter() error {
 	}
 	close(st.writer)
 	st.writer = nil
-	st.wb.Cancel()
 	return <-st.done
 }
 
@@ -391,9 +410,7 @@ func (st *staging) add(res *loadResult) error {
 		} else {
 			st.rep.Added++
 		}
-		if err := st.wb.Set(bodyKey(ref, d.Hash), d.Body); err != nil {
-			return fmt.Errorf("stage %s: %w", ref, err)
-		}
+		st.bodies = append(st.bodies, stagedBody{bodyKey(ref, d.Hash), d.Body})
 		st.entries = appendJournalEntry(st.entries, 'p', ref, d.pointer)
 		if err := st.batch.IndexAdvanced(d.indexDoc); err != nil {
 			return fmt.Errorf("index %s: %w", ref, err)
@@ -433,9 +450,9 @@ func (st *staging) flush(last bool) error {
 	if st.failing.Load() {
 		return errors.New("staging failed") // the writer's error is reported by closeWriter
 	}
-	st.writer <- stagedBatch{entries: st.entries, wb: st.wb, index: st.batch, last: last}
+	st.writer <- stagedBatch{entries: st.entries, bodies: st.bodies, index: st.batch, last: last}
 	st.entries = make([]byte, 0, cap(st.entries))
-	st.wb, st.batch = st.s.db.NewWriteBatch(), st.s.index.NewBatch()
+	st.bodies, st.batch = make([]stagedBody, 0, cap(st.bodies)), st.s.index.NewBatch()
 	st.pending = 0
 	return nil
 }
@@ -651,6 +668,11 @@ func (s *Store) finish(id string, deleted []string, rep *IngestReport) (uint64, 
 		return txn.Set(keyGen, uvarint(gen))
 	})
 	if err != nil {
+		return 0, fmt.Errorf("finish ingest: %w", err)
+	}
+	// The apply and this transaction reach the disk before the entries go:
+	// a power cut must not find the header committed and the file gone.
+	if err := s.db.Sync(); err != nil {
 		return 0, fmt.Errorf("finish ingest: %w", err)
 	}
 	if err := s.removeJournal(id); err != nil {

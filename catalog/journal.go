@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -20,7 +21,7 @@ import (
 // longer lists ('d'). The entries are written once, appended as the files
 // are parsed, and read once, by the apply; kept in Badger they went through
 // its write-ahead log, memtables, a level-0 table and a compaction, only to
-// be deleted: at 100k entities the file saved 9% of the ingest's CPU
+// be deleted: at 100k entities the file saved about 4% of the ingest's CPU
 // (docs/benchmarks.md).
 //
 // The file is complete, ended by an 'e' entry and synced, before the header
@@ -28,8 +29,11 @@ import (
 // Open, and one still staging is undone from whatever part of it was
 // written (a torn last entry is where a crash stopped the writer). An
 // entry is written before the staged body and the index document of its
-// entity, so undoing it finds them all. The file goes after the header;
-// a file without a header is left over from such a finish and is removed.
+// entity, so undoing it finds them all. The header says its entries are in
+// a file (journal.Entries): a committed journal whose file is missing or
+// damaged stops Open, one still staging is dropped with the index rebuilt.
+// The finish syncs the store, then removes the file: a file without a
+// header is left over from a finish and is removed.
 //
 // Entry: uvarint length of the body, body (op, uvarint length of the ref,
 // ref, value), CRC-32C of the body (4 bytes, big-endian).
@@ -38,7 +42,7 @@ const (
 	journalFileMagic = "idpbot-journal 1 "
 	journalFileExt   = ".journal"
 	journalEnd       = 'e'
-	maxJournalEntry  = 1 << 30
+	maxJournalEntry  = 64 << 20 // a value Badger keeps fits its 64 MiB value log file
 )
 
 var journalCRC = crc32.MakeTable(crc32.Castagnoli)
@@ -49,6 +53,32 @@ func (s *Store) journalDir() string {
 
 func (s *Store) journalPath(id string) string {
 	return filepath.Join(s.journalDir(), id+journalFileExt)
+}
+
+// newJournalID returns the id of a new journal: the start time in
+// nanoseconds, hexadecimal, so that ids sort by age; moved on by one while
+// a journal (header or file) of that id exists, e.g. after the clock went
+// back.
+func (s *Store) newJournalID(start time.Time) (string, error) {
+	for n := start.UnixNano(); ; n++ {
+		id := fmt.Sprintf("%016x", n)
+		var j journal
+		var found bool
+		if err := s.db.View(func(txn *badger.Txn) (err error) {
+			found, err = getJSON(txn, journalKey(id), &j)
+			return err
+		}); err != nil {
+			return "", err
+		}
+		_, err := os.Stat(s.journalPath(id))
+		switch {
+		case found || err == nil:
+			continue
+		case !errors.Is(err, os.ErrNotExist):
+			return "", fmt.Errorf("new journal: %w", err)
+		}
+		return id, nil
+	}
 }
 
 // createJournalFile creates the entry file of journal id.
@@ -64,7 +94,28 @@ func (s *Store) createJournalFile(id string) (*os.File, error) {
 		f.Close()
 		return nil, fmt.Errorf("write journal: %w", err)
 	}
+	// The file's name must outlast a power cut as much as its contents
+	// (synced before the commit): sync the directory, and its parent, which
+	// holds the directory.
+	for _, dir := range []string{s.journalDir(), filepath.Dir(s.journalDir())} {
+		if err := syncDir(dir); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("create journal: %w", err)
+		}
+	}
 	return f, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // appendJournalEntry appends one entry to b.
@@ -149,12 +200,19 @@ func (r *journalReader) next() (op byte, ref string, value []byte, err error) {
 // journalEntries calls fn for each entry of journal id, in the order written,
 // with a read transaction of the store (renewed every scanChunk entries,
 // see scan). complete requires the whole file, as a committed journal has
-// it; otherwise the entries up to a torn one are read. A journal with no
-// file has its entries in the store (an ingest of an earlier version).
+// it; otherwise the entries up to a torn one are read. A journal whose
+// header does not say its entries are in a file has them in the store (an
+// ingest of an earlier version). A missing file is errJournalUnreadable.
 func (s *Store) journalEntries(id string, complete bool, fn func(txn *badger.Txn, op byte, ref string, value []byte) error) error {
+	var j journal
+	if err := s.db.View(func(txn *badger.Txn) error {
+		_, err := getJSON(txn, journalKey(id), &j)
+		return err
+	}); err != nil {
+		return err
+	}
 	path := s.journalPath(id)
-	f, r, err := openJournalFile(path, id)
-	if errors.Is(err, os.ErrNotExist) {
+	if j.Entries != entriesInFile {
 		prefix := journalPrefix(id)
 		return s.scan(prefix, func(txn *badger.Txn, item *badger.Item) error {
 			op, ref, ok := journalEntry(item.Key(), prefix)
@@ -167,6 +225,10 @@ func (s *Store) journalEntries(id string, complete bool, fn func(txn *badger.Txn
 			}
 			return fn(txn, op, ref, v)
 		})
+	}
+	f, r, err := openJournalFile(path, id)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w: %s is missing (a journal directory must not be deleted, nor left behind when the store is copied)", errJournalUnreadable, path)
 	}
 	if err != nil {
 		return err
@@ -186,6 +248,11 @@ func (s *Store) journalEntries(id string, complete bool, fn func(txn *badger.Txn
 					}
 					continue
 				case !complete:
+					if _, perr := r.r.Peek(1); errors.Is(err, errJournalTorn) && perr == nil {
+						// More follows the entry: damage, not where a
+						// crash stopped the writer.
+						return fmt.Errorf("%w: %s: %w followed by more entries", errJournalUnreadable, path, err)
+					}
 					ended = true // the rest was never written, or never synced
 					return nil
 				case errors.Is(err, io.EOF):

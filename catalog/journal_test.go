@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
@@ -44,6 +46,9 @@ func TestJournalFileEntriesAndTornEnds(t *testing.T) {
 	entries := len(b)
 	write := func(id string, end bool, mangle func(file []byte) []byte) {
 		t.Helper()
+		if err := s.putJournal(journal{ID: id, State: stateStaging, Entries: entriesInFile}); err != nil {
+			t.Fatal(err)
+		}
 		f, err := s.createJournalFile(id)
 		if err != nil {
 			t.Fatal(err)
@@ -74,21 +79,25 @@ func TestJournalFileEntriesAndTornEnds(t *testing.T) {
 		name       string
 		end        bool
 		mangle     func([]byte) []byte
-		whole      int    // entries read while staging
+		whole      int    // entries read while staging (-1: an error saying the file is unreadable)
 		completeIs string // "" or what the error of a complete read says
 	}{
 		{"ended", true, nil, 3, ""},
 		{"staging, not ended", false, nil, 3, "ends before its end entry"},
 		{"torn in the last entry", false, func(d []byte) []byte { return d[:header+entries-5] }, 2, "torn entry"},
 		{"torn in a length", true, func(d []byte) []byte { return append(d[:header+entries], 0x80) }, 3, "torn entry"},
-		{"a bit flipped in the first entry", true, func(d []byte) []byte { d[header+4] ^= 1; return d }, 0, "torn entry"},
+		{"a bit flipped in the first entry", true, func(d []byte) []byte { d[header+4] ^= 1; return d }, -1, "torn entry"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			id := "id"
 			write(id, c.end, c.mangle)
 			defer os.Remove(s.journalPath(id))
 			got, err := readJournal(t, s, id, false)
-			if err != nil || len(got) != c.whole || (c.whole > 0 && got[0] != want[0]) {
+			if c.whole < 0 {
+				if !errors.Is(err, errJournalUnreadable) || !strings.Contains(err.Error(), "followed by more entries") {
+					t.Errorf("staging read of damage mid-file: %v, %v; want an error saying the file is unreadable", got, err)
+				}
+			} else if err != nil || len(got) != c.whole || (c.whole > 0 && got[0] != want[0]) {
 				t.Errorf("staging read: %v, %v; want the first %d entries", got, err, c.whole)
 			}
 			if c.whole == 3 && !equalEntries(got, want) {
@@ -107,6 +116,9 @@ func TestJournalFileEntriesAndTornEnds(t *testing.T) {
 	// A file of another journal is refused, not read.
 	write("other", true, nil)
 	if err := os.Rename(s.journalPath("other"), s.journalPath("mine")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.putJournal(journal{ID: "mine", State: stateStaging, Entries: entriesInFile}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := readJournal(t, s, "mine", false); err == nil || !strings.Contains(err.Error(), "is not the journal file of ingest mine") {
@@ -187,7 +199,8 @@ func TestCommittedJournalOfAnEarlierVersionIsFinished(t *testing.T) {
 	}()
 
 	// Stop the ingest of version 2 at its commit point, and move its
-	// journal's entries into the store, where earlier versions kept them.
+	// journal's entries into the store, where earlier versions kept them
+	// (their headers did not say where the entries are).
 	id := stopIngestAt(t, s, root, "committed")
 	wb := s.db.NewWriteBatch()
 	n := 0
@@ -202,6 +215,9 @@ func TestCommittedJournalOfAnEarlierVersionIsFinished(t *testing.T) {
 		t.Fatalf("move %d entries: %v", n, err)
 	}
 	if err := os.Remove(s.journalPath(id)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.putJournal(journal{ID: id, Source: "fixture", State: stateCommitted}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -335,9 +351,11 @@ func TestDamagedJournalFiles(t *testing.T) {
 		wantErr      []string
 	}{
 		{"staged", "header", nil},
+		{"staged", "missing", nil},
 		{"committed", "end", []string{"torn entry", "damaged", "restore a backup"}},
+		{"committed", "missing", []string{"is missing", "must not be deleted", "restore a backup"}},
 	} {
-		t.Run(c.step, func(t *testing.T) {
+		t.Run(c.step+"/"+c.damage, func(t *testing.T) {
 			s, dir, root := ingestedFixture(t, 300)
 			old, _ := dump(t, s)
 			// The same entities with new descriptions: an index left with
@@ -363,6 +381,11 @@ func TestDamagedJournalFiles(t *testing.T) {
 			}
 			if err := os.WriteFile(path, data, 0o640); err != nil {
 				t.Fatal(err)
+			}
+			if c.damage == "missing" {
+				if err := os.Remove(path); err != nil {
+					t.Fatal(err)
+				}
 			}
 
 			s, err = Open(ctx, dir, Options{})
@@ -392,5 +415,90 @@ func TestDamagedJournalFiles(t *testing.T) {
 				t.Errorf("journal files left: %v", ids)
 			}
 		})
+	}
+}
+
+// TestBackupRefusedWhileAnIngestIsUnfinished: an ingest committed but not
+// finished (its apply failed) has its entries in a file a backup does not
+// hold; the backup says to restart first, and works once the next Open
+// has finished the ingest.
+func TestBackupRefusedWhileAnIngestIsUnfinished(t *testing.T) {
+	ctx := context.Background()
+	s, dir, root := ingestedFixture(t, 100)
+	copyFile(t, versionedCatalog(t, t.TempDir(), 100, 2), root)
+	stopIngestAt(t, s, root, "committed")
+	if _, err := s.Backup(ctx, io.Discard); err == nil || !strings.Contains(err.Error(), "restart idpbot") {
+		t.Errorf("backup with an unfinished ingest: %v; want it refused, saying to restart", err)
+	}
+	s.Close()
+	s, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Backup(ctx, io.Discard); err != nil {
+		t.Errorf("backup after the restart: %v", err)
+	}
+}
+
+// TestBackupGivesUpWhenItsContextEnds: a backup waiting for an ingest
+// returns when its request goes away.
+func TestBackupGivesUpWhenItsContextEnds(t *testing.T) {
+	s := openTestStore(t)
+	s.ingestMu.Lock() // an ingest runs
+	defer s.ingestMu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Backup(ctx, io.Discard); !errors.Is(err, context.Canceled) {
+		t.Errorf("backup with its context ended while an ingest runs: %v", err)
+	}
+}
+
+// TestFailedIngestLeavesNoBodies cancels an ingest before its first batch
+// is written: the bodies staged so far (more than a Badger write batch
+// holds) are not in the store, before or after the next Open.
+func TestFailedIngestLeavesNoBodies(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	src := t.TempDir()
+	desc := strings.Repeat("lorem ipsum dolor sit amet ", 150) // 4 KB a body
+	for f := range 20 {
+		var b strings.Builder
+		for i := range 100 {
+			fmt.Fprintf(&b, "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: svc-%02d-%03d\n  description: %s\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n", f, i, desc)
+		}
+		writeFiles(t, src, map[string]string{fmt.Sprintf("f%02d.yaml", f): b.String()})
+	}
+	dir := t.TempDir()
+	s, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs atomic.Int64
+	_, err = s.Ingest(ctx, "fixture", []string{src}, WithLocation(func(p string) string {
+		if docs.Add(1) == indexBatchSize-100 { // before the first batch is full
+			cancel()
+		}
+		return "file:" + p
+	}))
+	if err == nil {
+		t.Fatal("the cancelled ingest succeeded")
+	}
+	bodies := func() (n int) {
+		if err := s.scan(pfxBody, func(*badger.Txn, *badger.Item) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := bodies(); n != 0 {
+		t.Errorf("after the cancelled ingest: %d bodies in the store, no entities", n)
+	}
+	s.Close()
+	if s, err = Open(context.Background(), dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := bodies(); n != 0 {
+		t.Errorf("after reopening: %d bodies in the store, no entities", n)
 	}
 }

@@ -61,7 +61,7 @@ type Store struct {
 	// mu is held for reading by queries and for writing while an ingest
 	// applies its changes, so a query sees the catalog before or after.
 	mu       sync.RWMutex
-	ingestMu sync.Mutex
+	ingestMu ingestLock
 	names    *nameIndex
 	// summaries caches what who-owns reads; applyLocked empties it.
 	summaries summaryCache
@@ -102,7 +102,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w (is another idpbot using this data directory?)", dir, err)
 	}
-	s := &Store{db: db, log: opts.Logger, opts: opts, batchSize: indexBatchSize}
+	s := &Store{db: db, log: opts.Logger, opts: opts, batchSize: indexBatchSize, ingestMu: make(ingestLock, 1)}
 	// The guard runs from the start: recovering an interrupted ingest
 	// writes too.
 	interval := guardInterval
@@ -595,4 +595,32 @@ func getPointer(txn *badger.Txn, ref string, full bool) (p pointer, found bool, 
 		return decodePointer(ref, b, &p)
 	})
 	return p, true, err
+}
+
+// ingestLock serialises ingests, backups, reindexing and compaction: a
+// mutex whose Lock can give up when a context ends (a backup requested
+// while an ingest runs).
+type ingestLock chan struct{}
+
+func (l ingestLock) Lock()   { l <- struct{}{} }
+func (l ingestLock) Unlock() { <-l }
+
+// LockContext locks l, or returns ctx's error when ctx ends first.
+func (l ingestLock) LockContext(ctx context.Context) error {
+	select {
+	case l <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TryLock locks l if it is free.
+func (l ingestLock) TryLock() bool {
+	select {
+	case l <- struct{}{}:
+		return true
+	default:
+		return false
+	}
 }

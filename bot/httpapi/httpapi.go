@@ -486,6 +486,13 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client, _ := Client(r.Context())
+	// A backup waits for an ingest in progress and then streams the whole
+	// store: longer than the server's write timeout allows a response.
+	// Without a deadline the stream ends when the backup does, or when the
+	// client goes away (the request's context).
+	if err := http.NewResponseController(w).SetWriteDeadline(time.Time{}); err != nil {
+		s.log.WarnContext(r.Context(), "backup: cannot lift the write deadline; a long backup may be cut off", "error", err.Error())
+	}
 	w.Header().Set("Content-Type", "application/gzip")
 	w.Header().Set("Content-Disposition", `attachment; filename="idpbot-backup.gz"`)
 	n, err := s.deps.Backup(r.Context(), w)

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idpbot/idpbot/bot/bottest"
 	"github.com/idpbot/idpbot/bot/httpapi"
@@ -177,5 +179,37 @@ func TestConfigValidate(t *testing.T) {
 	err := httpapi.Config{Tokens: []httpapi.Token{{Name: "x", Token: "short", Scopes: []string{"admin"}}}}.Validate()
 	if err == nil || !strings.Contains(err.Error(), "api.tokens[0].token: at least") || !strings.Contains(err.Error(), `unknown scope "admin"`) || strings.Contains(err.Error(), "short") {
 		t.Errorf("Validate = %v", err)
+	}
+}
+
+// TestBackupOutlastsTheWriteTimeout: a backup streams for as long as it
+// takes (it may first wait for an ingest), past the server's write
+// timeout, which here has passed before the handler runs.
+func TestBackupOutlastsTheWriteTimeout(t *testing.T) {
+	const backupToken = "backup-token-0123456789abcdef012"
+	payload := bytes.Repeat([]byte("backup bytes "), 1<<16) // 832 KiB
+	api, err := httpapi.New(httpapi.Config{Tokens: []httpapi.Token{
+		{Name: "ops", Token: backupToken, Scopes: []string{httpapi.ScopeBackup}},
+	}}, httpapi.Deps{Catalog: bottest.ExampleCatalog(t), Backup: func(_ context.Context, w io.Writer) (int64, error) {
+		n, err := w.Write(payload)
+		return int64(n), err
+	}}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(api.Handler())
+	srv.Config.WriteTimeout = time.Nanosecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/backup", nil)
+	req.Header.Set("Authorization", "Bearer "+backupToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil || !bytes.Equal(got, payload) {
+		t.Errorf("backup download: %d of %d bytes, %v", len(got), len(payload), err)
 	}
 }
