@@ -63,14 +63,7 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	root1 := versionedCatalog(t, v1Dir, n, 1)
 	root2 := versionedCatalog(t, v2Dir, n, 2)
 	// The same files at one path, as a real re-ingest sees them.
-	want := func(root string) string {
-		ref := openTestStore(t)
-		if _, err := ref.Ingest(ctx, "fixture", []string{root}); err != nil {
-			t.Fatal(err)
-		}
-		d, _ := dump(t, ref)
-		return d
-	}
+	want := func(root string) string { return ingestedDump(t, root) }
 	cases := []struct {
 		step     string
 		nth      int

@@ -92,6 +92,9 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string, opts 
 	}
 	s.ingestMu.Lock()
 	defer s.ingestMu.Unlock()
+	if err := s.finishCommitted(); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrIngestFailed, source, err)
+	}
 	start := time.Now()
 	rep := &IngestReport{Source: source, Roots: roots}
 	id, err := s.newJournalID(start)
@@ -145,7 +148,7 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string, opts 
 		go func(idx *shardedIndex) { merged <- compactIndex(ctx, idx) }(s.index)
 	}
 	if err != nil {
-		if rbErr := s.rollback(id); rbErr != nil {
+		if _, rbErr := s.rollback(id); rbErr != nil {
 			err = errors.Join(err, fmt.Errorf("undo: %w", rbErr))
 		}
 		return rep, fmt.Errorf("%w: %s: %w", ErrIngestFailed, source, err)
@@ -153,7 +156,7 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string, opts 
 	s.step("staged")
 
 	if err := s.commitJournal(id); err != nil {
-		if rbErr := s.rollback(id); rbErr != nil {
+		if _, rbErr := s.rollback(id); rbErr != nil {
 			err = errors.Join(err, rbErr)
 		}
 		return rep, fmt.Errorf("%w: %s: commit: %w", ErrIngestFailed, source, err)
@@ -161,7 +164,7 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string, opts 
 	s.step("committed")
 	// From here the ingest is decided: an error leaves the journal for the
 	// next Open to finish.
-	err = s.applyLocked(id)
+	_, _, err = s.applyLocked(id)
 	if err != nil {
 		return rep, fmt.Errorf("ingest %s: apply (finished at next start): %w", source, err)
 	}
@@ -331,6 +334,11 @@ func newStaging(s *Store, id, source string, old map[string]srcEntry, rep *Inges
 func (st *staging) write(b stagedBatch) error {
 	if _, err := st.journal.Write(b.entries); err != nil {
 		return fmt.Errorf("write journal: %w", err)
+	}
+	// Bleve syncs the index documents it writes: their entries must be on
+	// disk first, or a power cut could leave documents no entry names.
+	if err := st.journal.Sync(); err != nil {
+		return fmt.Errorf("sync journal: %w", err)
 	}
 	st.s.step("journal-written")
 	wb := st.s.db.NewWriteBatch()
@@ -517,22 +525,22 @@ func (s *Store) commitJournal(id string) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Sync()
+	return s.syncStore()
 }
 
 // applyLocked applies a committed journal to the live keys while queries
-// wait, then updates the name index.
-func (s *Store) applyLocked(id string) error {
+// wait, then updates the name index. It returns the refs put and deleted.
+func (s *Store) applyLocked(id string) (puts, dels []string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var live func(string) bool
 	if s.names != nil {
 		live = s.names.has
 	}
-	puts, dels, err := s.apply(id, live)
+	puts, dels, err = s.apply(id, live)
 	s.summaries.clear() // even on error: some of the batch may be applied
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if s.names != nil {
 		for _, r := range dels {
@@ -540,6 +548,34 @@ func (s *Store) applyLocked(id string) error {
 		}
 		for _, r := range puts {
 			s.names.add(r)
+		}
+	}
+	return puts, dels, nil
+}
+
+// finishCommitted finishes the ingests that were committed but not
+// finished (their apply or finish failed; the next Open would otherwise do
+// it), so that a later ingest or a backup starts from the catalog they
+// made. The caller holds ingestMu.
+func (s *Store) finishCommitted() error {
+	headers, _, err := s.journals()
+	if err != nil {
+		return err
+	}
+	for _, j := range headers {
+		if j.State != stateCommitted {
+			continue
+		}
+		s.log.Warn("finishing an ingest whose apply or finish failed", "source", j.Source, "journal", j.ID)
+		puts, dels, err := s.applyLocked(j.ID)
+		if err == nil {
+			err = s.reindex(append(puts, dels...))
+		}
+		if err == nil {
+			_, err = s.finish(j.ID, nil, nil)
+		}
+		if err != nil {
+			return fmt.Errorf("finish the ingest of source %q committed before (journal %s): %w", j.Source, j.ID, err)
 		}
 	}
 	return nil
@@ -553,7 +589,7 @@ func (s *Store) applyLocked(id string) error {
 func (s *Store) apply(id string, live func(ref string) bool) (puts, dels []string, err error) {
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
-	err = s.journalEntries(id, true, func(txn *badger.Txn, op byte, ref string, raw []byte) error {
+	_, err = s.journalEntries(id, true, func(txn *badger.Txn, op byte, ref string, raw []byte) error {
 		if op != 'p' && op != 'd' {
 			return fmt.Errorf("journal entry of %s: unknown operation %q", ref, op)
 		}
@@ -672,7 +708,7 @@ func (s *Store) finish(id string, deleted []string, rep *IngestReport) (uint64, 
 	}
 	// The apply and this transaction reach the disk before the entries go:
 	// a power cut must not find the header committed and the file gone.
-	if err := s.db.Sync(); err != nil {
+	if err := s.syncStore(); err != nil {
 		return 0, fmt.Errorf("finish ingest: %w", err)
 	}
 	if err := s.removeJournal(id); err != nil {
@@ -704,11 +740,16 @@ func (s *Store) deleteKeys(list func(del func(key []byte) error) error) error {
 // are deleted, the index is put back for every staged ref, and the journal
 // goes. The journal's entries may end in a torn one, where a crash stopped
 // the staging: what follows was never written, nor staged nor indexed.
-func (s *Store) rollback(id string) error {
+//
+// torn says the entries ended in a torn one. Entries are synced before
+// their batch is indexed, so that is only where a crash cut the writer off
+// before the batch's bodies and index documents, unless the file is
+// damaged: recovery rebuilds the index then, to be sure.
+func (s *Store) rollback(id string) (torn bool, err error) {
 	var refs []string
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
-	err := s.journalEntries(id, false, func(txn *badger.Txn, op byte, ref string, value []byte) error {
+	torn, err = s.journalEntries(id, false, func(txn *badger.Txn, op byte, ref string, value []byte) error {
 		refs = append(refs, ref)
 		if op != 'p' {
 			return nil
@@ -727,15 +768,15 @@ func (s *Store) rollback(id string) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := wb.Flush(); err != nil {
-		return err
+		return false, err
 	}
 	if err := s.reindex(refs); err != nil {
-		return err
+		return false, err
 	}
-	return s.dropJournal(id)
+	return torn, s.dropJournal(id)
 }
 
 // dropJournal removes journal id: its entries, then its header.

@@ -62,15 +62,11 @@ func (s *Store) journalPath(id string) string {
 func (s *Store) newJournalID(start time.Time) (string, error) {
 	for n := start.UnixNano(); ; n++ {
 		id := fmt.Sprintf("%016x", n)
-		var j journal
-		var found bool
-		if err := s.db.View(func(txn *badger.Txn) (err error) {
-			found, err = getJSON(txn, journalKey(id), &j)
-			return err
-		}); err != nil {
+		_, found, err := s.journalHeader(id)
+		if err != nil {
 			return "", err
 		}
-		_, err := os.Stat(s.journalPath(id))
+		_, err = os.Stat(s.journalPath(id))
 		switch {
 		case found || err == nil:
 			continue
@@ -79,6 +75,15 @@ func (s *Store) newJournalID(start time.Time) (string, error) {
 		}
 		return id, nil
 	}
+}
+
+// journalHeader reads the header of journal id.
+func (s *Store) journalHeader(id string) (j journal, found bool, err error) {
+	err = s.db.View(func(txn *badger.Txn) error {
+		found, err = getJSON(txn, journalKey(id), &j)
+		return err
+	})
+	return j, found, err
 }
 
 // createJournalFile creates the entry file of journal id.
@@ -104,6 +109,37 @@ func (s *Store) createJournalFile(id string) (*os.File, error) {
 		}
 	}
 	return f, nil
+}
+
+// syncStore makes every write to the store so far durable. Badger's Sync
+// syncs the write-ahead log of the memtable being written, not those of
+// full memtables waiting to be flushed into tables; those logs are files
+// Badger writes through memory maps, and syncing a file writes them back.
+func (s *Store) syncStore() error {
+	if err := s.db.Sync(); err != nil {
+		return err
+	}
+	logs, err := filepath.Glob(filepath.Join(s.db.Opts().Dir, "*.mem"))
+	if err != nil {
+		return err
+	}
+	for _, l := range logs {
+		f, err := os.Open(l)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // flushed into a table meanwhile, which Badger synced
+		}
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("sync %s: %w", l, err)
+		}
+	}
+	return nil
 }
 
 func syncDir(dir string) error {
@@ -200,21 +236,28 @@ func (r *journalReader) next() (op byte, ref string, value []byte, err error) {
 // journalEntries calls fn for each entry of journal id, in the order written,
 // with a read transaction of the store (renewed every scanChunk entries,
 // see scan). complete requires the whole file, as a committed journal has
-// it; otherwise the entries up to a torn one are read. A journal whose
+// it; otherwise the entries up to a torn one are read, and torn says the
+// file ended in one (or in damage: the caller cannot tell). A journal whose
 // header does not say its entries are in a file has them in the store (an
-// ingest of an earlier version). A missing file is errJournalUnreadable.
-func (s *Store) journalEntries(id string, complete bool, fn func(txn *badger.Txn, op byte, ref string, value []byte) error) error {
-	var j journal
-	if err := s.db.View(func(txn *badger.Txn) error {
-		_, err := getJSON(txn, journalKey(id), &j)
-		return err
-	}); err != nil {
-		return err
+// ingest of an earlier version) unless a file of its entries exists. A
+// missing file is errJournalUnreadable.
+func (s *Store) journalEntries(id string, complete bool, fn func(txn *badger.Txn, op byte, ref string, value []byte) error) (torn bool, err error) {
+	j, found, err := s.journalHeader(id)
+	if err != nil {
+		return false, err
+	}
+	if !found {
+		return false, fmt.Errorf("journal %s has no header", id)
 	}
 	path := s.journalPath(id)
 	if j.Entries != entriesInFile {
+		if _, err := os.Stat(path); err == nil {
+			j.Entries = entriesInFile // written before headers said so
+		}
+	}
+	if j.Entries != entriesInFile {
 		prefix := journalPrefix(id)
-		return s.scan(prefix, func(txn *badger.Txn, item *badger.Item) error {
+		return false, s.scan(prefix, func(txn *badger.Txn, item *badger.Item) error {
 			op, ref, ok := journalEntry(item.Key(), prefix)
 			if !ok {
 				return nil
@@ -228,10 +271,10 @@ func (s *Store) journalEntries(id string, complete bool, fn func(txn *badger.Txn
 	}
 	f, r, err := openJournalFile(path, id)
 	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("%w: %s is missing (a journal directory must not be deleted, nor left behind when the store is copied)", errJournalUnreadable, path)
+		return false, fmt.Errorf("%w: %s is missing (a journal directory must not be deleted, nor left behind when the store is copied)", errJournalUnreadable, path)
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer f.Close()
 	for ended := false; !ended; {
@@ -248,12 +291,11 @@ func (s *Store) journalEntries(id string, complete bool, fn func(txn *badger.Txn
 					}
 					continue
 				case !complete:
-					if _, perr := r.r.Peek(1); errors.Is(err, errJournalTorn) && perr == nil {
-						// More follows the entry: damage, not where a
-						// crash stopped the writer.
-						return fmt.Errorf("%w: %s: %w followed by more entries", errJournalUnreadable, path, err)
-					}
-					ended = true // the rest was never written, or never synced
+					// The rest was never written (a clean end: the staging
+					// was cut off between batches), or a crash stopped the
+					// writer inside an entry, or the file is damaged.
+					torn = !errors.Is(err, io.EOF)
+					ended = true
 					return nil
 				case errors.Is(err, io.EOF):
 					return fmt.Errorf("journal %s ends before its end entry: the file is damaged", path)
@@ -264,10 +306,10 @@ func (s *Store) journalEntries(id string, complete bool, fn func(txn *badger.Txn
 			return nil
 		})
 		if err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return torn, nil
 }
 
 // removeJournal removes the entries of journal id: its file, and any in the

@@ -34,7 +34,13 @@ func (s *Store) recover(ctx context.Context, indexCreated bool) error {
 			}
 		} else {
 			s.log.Warn("undoing an interrupted ingest", "source", j.Source, "journal", j.ID)
-			err := s.rollback(j.ID)
+			torn, err := s.rollback(j.ID)
+			if torn {
+				// Cut off inside an entry, or damaged: which index
+				// documents it staged may be unknown.
+				s.log.Warn("the journal of an interrupted ingest ends in a torn entry; rebuilding the search index", "journal", j.ID)
+				rebuildIndex = true
+			}
 			if errors.Is(err, errJournalUnreadable) {
 				// Which documents it staged is lost; the store never
 				// used them (the ingest was not committed), so the

@@ -602,11 +602,22 @@ func getPointer(txn *badger.Txn, ref string, full bool) (p pointer, found bool, 
 // while an ingest runs).
 type ingestLock chan struct{}
 
-func (l ingestLock) Lock()   { l <- struct{}{} }
-func (l ingestLock) Unlock() { <-l }
+func (l ingestLock) Lock() { l <- struct{}{} }
 
-// LockContext locks l, or returns ctx's error when ctx ends first.
+func (l ingestLock) Unlock() {
+	select {
+	case <-l:
+	default:
+		panic("catalog: unlock of an ingest lock not held")
+	}
+}
+
+// LockContext locks l, or returns ctx's error when ctx ends first (or has
+// ended).
 func (l ingestLock) LockContext(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case l <- struct{}{}:
 		return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Scopes a token may hold.
@@ -36,7 +37,14 @@ type Config struct {
 	Tokens []Token `yaml:"tokens"`
 	// MaxBodyBytes bounds a request body (default 64 KiB).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// BackupIdleTimeout is how long a backup download waits for its client
+	// to take more of the stream before it is cut off (default 1m): the
+	// backup holds ingests back meanwhile.
+	BackupIdleTimeout time.Duration `yaml:"backup_idle_timeout"`
 }
+
+// DefaultBackupIdleTimeout is Config.BackupIdleTimeout's default.
+const DefaultBackupIdleTimeout = time.Minute
 
 // DefaultMaxBodyBytes bounds request bodies.
 const DefaultMaxBodyBytes = 64 << 10

@@ -478,6 +478,20 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"records": recs})
 }
 
+// idleDeadlineWriter gives each write of a response idle to complete.
+type idleDeadlineWriter struct {
+	w    io.Writer
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (d idleDeadlineWriter) Write(p []byte) (int, error) {
+	if err := d.rc.SetWriteDeadline(time.Now().Add(d.idle)); err != nil {
+		return 0, err
+	}
+	return d.w.Write(p)
+}
+
 // backup streams a backup of the data directory, taken while idpbot runs
 // (idpbot backup --url fetches it; idpbot restore loads it).
 func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
@@ -486,16 +500,22 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client, _ := Client(r.Context())
-	// A backup waits for an ingest in progress and then streams the whole
-	// store: longer than the server's write timeout allows a response.
-	// Without a deadline the stream ends when the backup does, or when the
-	// client goes away (the request's context).
-	if err := http.NewResponseController(w).SetWriteDeadline(time.Time{}); err != nil {
+	// A backup waits for an ingest in progress (until the request's
+	// context ends) and then streams the whole store: longer than the
+	// server's write timeout allows a response. The deadline is lifted for
+	// the wait, and each write gets BackupIdleTimeout: a client that stops
+	// reading cannot hold ingests back for good.
+	rc := http.NewResponseController(w)
+	if err := rc.SetWriteDeadline(time.Time{}); err != nil {
 		s.log.WarnContext(r.Context(), "backup: cannot lift the write deadline; a long backup may be cut off", "error", err.Error())
+	}
+	idle := s.cfg.BackupIdleTimeout
+	if idle <= 0 {
+		idle = DefaultBackupIdleTimeout
 	}
 	w.Header().Set("Content-Type", "application/gzip")
 	w.Header().Set("Content-Disposition", `attachment; filename="idpbot-backup.gz"`)
-	n, err := s.deps.Backup(r.Context(), w)
+	n, err := s.deps.Backup(r.Context(), idleDeadlineWriter{w: w, rc: rc, idle: idle})
 	if err != nil {
 		// The status is sent; the client sees a truncated stream, which
 		// restore refuses.

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -211,5 +213,51 @@ func TestBackupOutlastsTheWriteTimeout(t *testing.T) {
 	got, err := io.ReadAll(resp.Body)
 	if err != nil || !bytes.Equal(got, payload) {
 		t.Errorf("backup download: %d of %d bytes, %v", len(got), len(payload), err)
+	}
+}
+
+// TestStalledBackupClientIsCutOff: a client that stops reading a backup
+// is cut off once a write has waited the idle timeout, so the backup ends
+// (and with it the hold on ingests) while the connection stays open.
+func TestStalledBackupClientIsCutOff(t *testing.T) {
+	const backupToken = "backup-token-0123456789abcdef012"
+	done := make(chan error, 1)
+	api, err := httpapi.New(httpapi.Config{
+		Tokens:            []httpapi.Token{{Name: "ops", Token: backupToken, Scopes: []string{httpapi.ScopeBackup}}},
+		BackupIdleTimeout: 50 * time.Millisecond,
+	}, httpapi.Deps{Catalog: bottest.ExampleCatalog(t), Backup: func(_ context.Context, w io.Writer) (int64, error) {
+		chunk := make([]byte, 1<<20)
+		var n int64
+		for range 256 { // far more than the socket buffers take
+			k, err := w.Write(chunk)
+			n += int64(k)
+			if err != nil {
+				done <- err
+				return n, err
+			}
+		}
+		done <- nil
+		return n, nil
+	}}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close() // open, and never read from
+	fmt.Fprintf(conn, "GET /api/v1/backup HTTP/1.1\r\nHost: idpbot\r\nAuthorization: Bearer %s\r\n\r\n", backupToken)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("the backup wrote 256 MiB to a client that reads nothing")
+		}
+	case <-ctx.Done():
+		t.Fatal("the backup to a client that stopped reading did not end")
 	}
 }
