@@ -106,7 +106,12 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string, opts 
 	if err != nil {
 		return nil, fmt.Errorf("ingest %s: %w", source, err)
 	}
+	// The header is synced before anything it will have to undo (the
+	// file, whose name is synced, and Bleve's segments) reaches the disk.
 	if err := s.putJournal(journal{ID: id, Source: source, State: stateStaging, Started: start.UTC(), Entries: entriesInFile}); err != nil {
+		return nil, fmt.Errorf("ingest %s: start journal: %w", source, err)
+	}
+	if err := s.syncStore(); err != nil {
 		return nil, fmt.Errorf("ingest %s: start journal: %w", source, err)
 	}
 	jf, err := s.createJournalFile(id)
@@ -163,10 +168,10 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string, opts 
 	}
 	s.step("committed")
 	// From here the ingest is decided: an error leaves the journal for the
-	// next Open to finish.
+	// next ingest, backup or start to finish.
 	_, _, err = s.applyLocked(id)
 	if err != nil {
-		return rep, fmt.Errorf("ingest %s: apply (finished at next start): %w", source, err)
+		return rep, fmt.Errorf("ingest %s: apply (finished by the next ingest, backup or start): %w", source, err)
 	}
 	s.step("applied")
 	rep.Problems.Sort()
@@ -176,7 +181,7 @@ func (s *Store) Ingest(ctx context.Context, source string, roots []string, opts 
 	rep.Duration = time.Since(start)
 	gen, err := s.finish(id, st.deleted, rep)
 	if err != nil {
-		return rep, fmt.Errorf("ingest %s: finish (completed at next start): %w", source, err)
+		return rep, fmt.Errorf("ingest %s: finish (completed by the next ingest, backup or start): %w", source, err)
 	}
 	rep.Generation = gen
 	s.log.Info("catalog ingested", "source", source, "entities", rep.Entities, "added", rep.Added,
@@ -575,7 +580,8 @@ func (s *Store) finishCommitted() error {
 			_, err = s.finish(j.ID, nil, nil)
 		}
 		if err != nil {
-			return fmt.Errorf("finish the ingest of source %q committed before (journal %s): %w", j.Source, j.ID, err)
+			return fmt.Errorf("finish the ingest of source %q committed before (journal %s): %w "+
+				"(until it is, ingests and backups cannot run: if this persists, restore a backup, or move the data directory away and ingest again)", j.Source, j.ID, err)
 		}
 	}
 	return nil

@@ -25,15 +25,17 @@ import (
 // (docs/benchmarks.md).
 //
 // The file is complete, ended by an 'e' entry and synced, before the header
-// says committed: a committed journal is finished from its file at the next
-// Open, and one still staging is undone from whatever part of it was
-// written (a torn last entry is where a crash stopped the writer). An
+// says committed: a committed journal is finished from its file by the
+// next ingest, backup or Open, and one still staging is undone from
+// whatever part of it was written (a torn last entry is where a crash
+// stopped the writer: the index is rebuilt then, to be sure). An
 // entry is written before the staged body and the index document of its
 // entity, so undoing it finds them all. The header says its entries are in
 // a file (journal.Entries): a committed journal whose file is missing or
 // damaged stops Open, one still staging is dropped with the index rebuilt.
-// The finish syncs the store, then removes the file: a file without a
-// header is left over from a finish and is removed.
+// The header is synced before the file is created, and the finish syncs
+// the store before it removes the file: a file without a header is left
+// over from a finish and is removed.
 //
 // Entry: uvarint length of the body, body (op, uvarint length of the ref,
 // ref, value), CRC-32C of the body (4 bytes, big-endian).
@@ -251,8 +253,12 @@ func (s *Store) journalEntries(id string, complete bool, fn func(txn *badger.Txn
 	}
 	path := s.journalPath(id)
 	if j.Entries != entriesInFile {
-		if _, err := os.Stat(path); err == nil {
+		_, err := os.Stat(path)
+		switch {
+		case err == nil:
 			j.Entries = entriesInFile // written before headers said so
+		case !errors.Is(err, os.ErrNotExist):
+			return false, fmt.Errorf("journal %s: %w", id, err)
 		}
 	}
 	if j.Entries != entriesInFile {

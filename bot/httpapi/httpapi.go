@@ -478,18 +478,26 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"records": recs})
 }
 
-// idleDeadlineWriter gives each write of a response idle to complete.
-type idleDeadlineWriter struct {
-	w    io.Writer
-	rc   *http.ResponseController
-	idle time.Duration
+// backupWriter gives each write of a backup response idle to complete
+// (none when idle is 0), and notes whether anything was written.
+type backupWriter struct {
+	w     io.Writer
+	rc    *http.ResponseController
+	idle  time.Duration
+	wrote bool
 }
 
-func (d idleDeadlineWriter) Write(p []byte) (int, error) {
-	if err := d.rc.SetWriteDeadline(time.Now().Add(d.idle)); err != nil {
-		return 0, err
+func (b *backupWriter) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil // would send the status and headers
 	}
-	return d.w.Write(p)
+	if b.idle > 0 {
+		if err := b.rc.SetWriteDeadline(time.Now().Add(b.idle)); err != nil {
+			return 0, err
+		}
+	}
+	b.wrote = true
+	return b.w.Write(p)
 }
 
 // backup streams a backup of the data directory, taken while idpbot runs
@@ -505,22 +513,27 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	// server's write timeout allows a response. The deadline is lifted for
 	// the wait, and each write gets BackupIdleTimeout: a client that stops
 	// reading cannot hold ingests back for good.
-	rc := http.NewResponseController(w)
-	if err := rc.SetWriteDeadline(time.Time{}); err != nil {
-		s.log.WarnContext(r.Context(), "backup: cannot lift the write deadline; a long backup may be cut off", "error", err.Error())
+	bw := &backupWriter{w: w, rc: http.NewResponseController(w), idle: s.cfg.BackupIdleTimeout}
+	if bw.idle <= 0 {
+		bw.idle = DefaultBackupIdleTimeout
 	}
-	idle := s.cfg.BackupIdleTimeout
-	if idle <= 0 {
-		idle = DefaultBackupIdleTimeout
+	if err := bw.rc.SetWriteDeadline(time.Time{}); err != nil {
+		s.log.WarnContext(r.Context(), "backup: the write deadline cannot be changed; the server's write timeout bounds the backup", "error", err.Error())
+		bw.idle = 0
 	}
 	w.Header().Set("Content-Type", "application/gzip")
 	w.Header().Set("Content-Disposition", `attachment; filename="idpbot-backup.gz"`)
-	n, err := s.deps.Backup(r.Context(), idleDeadlineWriter{w: w, rc: rc, idle: idle})
+	n, err := s.deps.Backup(r.Context(), bw)
 	if err != nil {
-		// The status is sent; the client sees a truncated stream, which
-		// restore refuses.
 		s.log.ErrorContext(r.Context(), "backup failed", "client", client.Name, "error", err.Error())
-		return
+		if !bw.wrote {
+			w.Header().Del("Content-Disposition")
+			writeError(w, http.StatusInternalServerError, "backup failed: "+err.Error(), "see the server's log")
+			return
+		}
+		// Part of the stream is sent with a 200: cut the connection, so
+		// that the client sees it end early rather than complete.
+		panic(http.ErrAbortHandler)
 	}
 	s.log.InfoContext(r.Context(), "backup downloaded", "client", client.Name, "bytes", n)
 }

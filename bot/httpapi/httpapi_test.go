@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -259,5 +260,47 @@ func TestStalledBackupClientIsCutOff(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("the backup to a client that stopped reading did not end")
+	}
+}
+
+// TestFailedBackupDoesNotLookComplete: a backup that fails before writing
+// anything is an error status; one that fails part-way cuts the stream,
+// which the client sees end early (idpbot backup --url then keeps no
+// file).
+func TestFailedBackupDoesNotLookComplete(t *testing.T) {
+	const backupToken = "backup-token-0123456789abcdef012"
+	for _, c := range []struct {
+		name    string
+		written int
+	}{{"before writing", 0}, {"part-way", 100 << 10}} {
+		t.Run(c.name, func(t *testing.T) {
+			api, err := httpapi.New(httpapi.Config{Tokens: []httpapi.Token{{Name: "ops", Token: backupToken, Scopes: []string{httpapi.ScopeBackup}}}},
+				httpapi.Deps{Catalog: bottest.ExampleCatalog(t), Backup: func(_ context.Context, w io.Writer) (int64, error) {
+					n, _ := w.Write(make([]byte, c.written))
+					return int64(n), errors.New("the store is closed")
+				}}, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(api.Handler())
+			t.Cleanup(srv.Close)
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/backup", nil)
+			req.Header.Set("Authorization", "Bearer "+backupToken)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, readErr := io.ReadAll(resp.Body)
+			if c.written == 0 {
+				if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), "the store is closed") {
+					t.Errorf("status %d, body %q; want 500 saying what failed", resp.StatusCode, body)
+				}
+				return
+			}
+			if readErr == nil {
+				t.Errorf("status %d, %d bytes read without error: the failed backup looks complete", resp.StatusCode, len(body))
+			}
+		})
 	}
 }
