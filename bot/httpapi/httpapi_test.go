@@ -204,16 +204,9 @@ func TestBackupOutlastsTheWriteTimeout(t *testing.T) {
 	srv.Config.WriteTimeout = time.Nanosecond
 	srv.Start()
 	t.Cleanup(srv.Close)
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/backup", nil)
-	req.Header.Set("Authorization", "Bearer "+backupToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	got, err := io.ReadAll(resp.Body)
-	if err != nil || !bytes.Equal(got, payload) {
-		t.Errorf("backup download: %d of %d bytes, %v", len(got), len(payload), err)
+	status, got, err := getBackup(t, srv, backupToken)
+	if status != http.StatusOK || err != nil || !bytes.Equal(got, payload) {
+		t.Errorf("backup download: status %d, %d of %d bytes, %v", status, len(got), len(payload), err)
 	}
 }
 
@@ -284,23 +277,31 @@ func TestFailedBackupDoesNotLookComplete(t *testing.T) {
 			}
 			srv := httptest.NewServer(api.Handler())
 			t.Cleanup(srv.Close)
-			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/backup", nil)
-			req.Header.Set("Authorization", "Bearer "+backupToken)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, readErr := io.ReadAll(resp.Body)
+			status, body, readErr := getBackup(t, srv, backupToken)
 			if c.written == 0 {
-				if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), "the store is closed") {
-					t.Errorf("status %d, body %q; want 500 saying what failed", resp.StatusCode, body)
+				if status != http.StatusInternalServerError || !strings.Contains(string(body), "the store is closed") {
+					t.Errorf("status %d, body %q; want 500 saying what failed", status, body)
 				}
 				return
 			}
 			if readErr == nil {
-				t.Errorf("status %d, %d bytes read without error: the failed backup looks complete", resp.StatusCode, len(body))
+				t.Errorf("status %d, %d bytes read without error: the failed backup looks complete", status, len(body))
 			}
 		})
 	}
+}
+
+// getBackup downloads a backup from srv: the status, the body and the
+// error reading it.
+func getBackup(t *testing.T, srv *httptest.Server, token string) (int, []byte, error) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/backup", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, body, err
 }
