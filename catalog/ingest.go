@@ -572,14 +572,7 @@ func (s *Store) finishCommitted() error {
 			continue
 		}
 		s.log.Warn("finishing an ingest whose apply or finish failed", "source", j.Source, "journal", j.ID)
-		puts, dels, err := s.applyLocked(j.ID)
-		if err == nil {
-			err = s.reindex(append(puts, dels...))
-		}
-		if err == nil {
-			_, err = s.finish(j.ID, nil, nil)
-		}
-		if err != nil {
+		if err := s.rollForward(j); err != nil {
 			return fmt.Errorf("finish the ingest of source %q committed before (journal %s): %w "+
 				"(until it is, ingests and backups cannot run: if this persists, restore a backup, or move the data directory away and ingest again)", j.Source, j.ID, err)
 		}

@@ -105,7 +105,7 @@ func (s *Store) createJournalFile(id string) (*os.File, error) {
 	// (synced before the commit): sync the directory, and its parent, which
 	// holds the directory.
 	for _, dir := range []string{s.journalDir(), filepath.Dir(s.journalDir())} {
-		if err := syncDir(dir); err != nil {
+		if err := syncPath(dir); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("create journal: %w", err)
 		}
@@ -126,16 +126,9 @@ func (s *Store) syncStore() error {
 		return err
 	}
 	for _, l := range logs {
-		f, err := os.Open(l)
+		err := syncPath(l)
 		if errors.Is(err, os.ErrNotExist) {
 			continue // flushed into a table meanwhile, which Badger synced
-		}
-		if err != nil {
-			return err
-		}
-		err = f.Sync()
-		if cerr := f.Close(); err == nil {
-			err = cerr
 		}
 		if err != nil {
 			return fmt.Errorf("sync %s: %w", l, err)
@@ -144,8 +137,9 @@ func (s *Store) syncStore() error {
 	return nil
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// syncPath syncs the file or directory at path.
+func syncPath(path string) error {
+	d, err := os.Open(path)
 	if err != nil {
 		return err
 	}

@@ -115,10 +115,11 @@ func indexByte(b []byte, c byte) int {
 	return -1
 }
 
-// rollForward finishes a committed ingest: apply again (idempotent), put the
-// index right for every ref the journal touches, and drop the journal.
+// rollForward finishes a committed ingest: apply again (idempotent, while
+// queries wait), put the index right for every ref the journal touches,
+// and drop the journal.
 func (s *Store) rollForward(j journal) error {
-	puts, dels, err := s.apply(j.ID, nil)
+	puts, dels, err := s.applyLocked(j.ID)
 	if err != nil {
 		return err
 	}
